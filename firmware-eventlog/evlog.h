@@ -215,6 +215,7 @@ struct evlog_efi_var {
 	uint64_t data_len; /* VariableDataLength */
 	const uint8_t *name; /* UTF-16LE, name_len*2 bytes */
 	const uint8_t *data;
+	size_t trailing; /* bytes after VariableData (some GCE firmware), ignored */
 };
 
 /* UEFI_IMAGE_LOAD_EVENT: EV_EFI_BOOT_SERVICES_APPLICATION / _DRIVER, EV_EFI_RUNTIME_SERVICES_DRIVER */
@@ -224,6 +225,7 @@ struct evlog_efi_image {
 	uint64_t link_addr; /* ImageLinkTimeAddress */
 	uint64_t devpath_len;
 	const uint8_t *devpath; /* EFI_DEVICE_PATH_PROTOCOL bytes */
+	size_t trailing; /* bytes after DevicePath (some GCE firmware), ignored */
 };
 
 /* UEFI_PLATFORM_FIRMWARE_BLOB(2): EV_EFI_PLATFORM_FIRMWARE_BLOB(2), also EV_POST_CODE blobs */

@@ -24,7 +24,9 @@
  * The strings of EV_EFI_ACTION, EV_IPL, EV_POST_CODE and EV_S_CRTM_VERSION
  * need no decoding beyond their length; printing them is the caller's job.
  * Decoders check that the declared lengths add up to exactly the data size:
- * a structure with trailing bytes is as suspicious as a short one.
+ * a structure with trailing bytes is as suspicious as a short one. The
+ * exceptions are UEFI_VARIABLE_DATA and UEFI_IMAGE_LOAD_EVENT, which real
+ * firmware (GCE) emits with trailing bytes: those are counted in ->trailing.
  */
 #include <string.h>
 
@@ -54,10 +56,7 @@ int evlog_decode_efi_var(struct evlog_efi_var *out, const uint8_t *buf, size_t l
 		return eph_err_set(err, EPH_EFORMAT,
 				   "UEFI_VARIABLE_DATA: VariableDataLength %llu runs past the end",
 				   (unsigned long long)out->data_len);
-	if (eph_cur_left(&c) != 0)
-		return eph_err_set(err, EPH_EFORMAT,
-				   "UEFI_VARIABLE_DATA: %zu bytes after VariableData",
-				   eph_cur_left(&c));
+	out->trailing = eph_cur_left(&c);
 	return 0;
 }
 
@@ -77,10 +76,9 @@ int evlog_decode_efi_image(struct evlog_efi_image *out, const uint8_t *buf, size
 		return eph_err_set(err, EPH_EFORMAT,
 				   "UEFI_IMAGE_LOAD_EVENT: LengthOfDevicePath %llu runs past the end",
 				   (unsigned long long)out->devpath_len);
-	if (eph_cur_left(&c) != 0)
-		return eph_err_set(err, EPH_EFORMAT,
-				   "UEFI_IMAGE_LOAD_EVENT: %zu bytes after DevicePath",
-				   eph_cur_left(&c));
+	/* Real GCE firmware leaves bytes after the device path; the event's
+	 * digest covers the image, not this structure, so tolerate them. */
+	out->trailing = eph_cur_left(&c);
 	return 0;
 }
 
