@@ -155,6 +155,17 @@ const struct evlog_event *evlog_event_at(const evlog_log *log, size_t i);
 /* The digest of an event in one bank, NULL if the event has none for alg. */
 const struct evlog_digest *evlog_event_digest(const struct evlog_event *ev, uint16_t alg);
 
+/*
+ * For the event types whose digest PFP 1.05 defines as the hash of the event
+ * data (EV_SEPARATOR, EV_ACTION, EV_EFI_ACTION, EV_EFI_VARIABLE_DRIVER_CONFIG,
+ * EV_EFI_VARIABLE_BOOT(2), EV_EFI_GPT_EVENT), check every digest against the
+ * data. Returns 0 when all
+ * match, EPH_EVERIFY naming the event and bank when one does not (the data
+ * was changed after it was measured), EPH_EUNSUPPORTED for the other types,
+ * whose digest covers something outside the log.
+ */
+int evlog_event_check_digest(const struct evlog_event *ev, struct eph_err *err);
+
 /* "EV_EFI_VARIABLE_BOOT" for EV_EFI_VARIABLE_BOOT; NULL for unknown types. */
 const char *evlog_event_type_name(uint32_t type);
 

@@ -232,3 +232,70 @@ Test(evlog_eventdata, real_logs_decode)
 	}
 	cr_assert(saw_secureboot);
 }
+
+/* Every real log's self-describing events carry digests of their own data. */
+Test(evlog_eventdata, real_logs_digests_cover_their_data)
+{
+	static const char *const logs[] = {
+		"eventlog/arch-linux-workstation.bin",
+		"eventlog/cos-85-amd-sev.bin",
+		"eventlog/debian-10.bin",
+		"eventlog/glinux-alex.bin",
+		"eventlog/ubuntu-1804-amd-sev.bin",
+		"eventlog/ubuntu-2104-no-dbx.bin",
+		"eventlog/ubuntu-2104-no-secure-boot.bin",
+		"eventlog/tpm2-tss/binary_measurements_nuc.bin",
+		"eventlog/tpm2-tss/binary_measurements_pc_client.bin",
+		"eventlog/go-attestation/sb_cert_eventlog",
+		"eventlog/keylime/binary_bios_measurements",
+		"eventlog/tpm2-tools/event-bootorder.bin",
+	};
+	size_t k, i;
+
+	if (tu_vectors() == NULL)
+		cr_skip_test("shared vectors missing");
+	for (k = 0; k < sizeof(logs) / sizeof(logs[0]); k++) {
+		struct eph_err err = {{0}};
+		evlog_log *log = NULL;
+		uint8_t *buf;
+		size_t len;
+		unsigned checked = 0;
+
+		buf = tu_read(tu_vector_path(logs[k]), &len);
+		cr_assert_eq(evlog_parse(&log, buf, len, 0, &err), 0, "%s", err.msg);
+		for (i = 0; i < evlog_count(log); i++) {
+			int rc = evlog_event_check_digest(evlog_event_at(log, i), &err);
+
+			cr_assert(rc == 0 || rc == EPH_EUNSUPPORTED, "%s: %s", logs[k], err.msg);
+			checked += rc == 0;
+		}
+		cr_assert_gt(checked, 3, "%s: only %u events checked", logs[k], checked);
+		evlog_free(log);
+		free(buf);
+	}
+}
+
+/* Editing a measured variable's value after the fact is caught. */
+Test(evlog_eventdata, tampered_variable_data_is_caught)
+{
+	static const uint16_t algs[] = {EPH_ALG_SHA1, EPH_ALG_SHA256};
+	struct tu_buf var = {0}, b = {0};
+	struct eph_err err = {{0}};
+	evlog_log *log = NULL;
+	uint8_t zero = 0;
+	const struct evlog_event *ev;
+
+	efi_var(&var, "SecureBoot", &zero, 1);
+	tu_specid(&b, algs, 2);
+	tu_event2(&b, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, var.p, (uint32_t)var.n, algs, 2);
+	b.p[b.n - 1] = 1; /* claim Secure Boot was on */
+	cr_assert_eq(evlog_parse(&log, b.p, b.n, 0, &err), 0, "%s", err.msg);
+	ev = evlog_event_at(log, 1);
+	cr_assert_eq(evlog_event_check_digest(ev, &err), EPH_EVERIFY);
+	cr_assert(strstr(err.msg, "event 1") && strstr(err.msg, "sha1 digest does not match"),
+		  "%s", err.msg);
+	cr_assert_eq(evlog_event_check_digest(evlog_event_at(log, 0), &err), EPH_EUNSUPPORTED);
+	evlog_free(log);
+	tu_free(&b);
+	tu_free(&var);
+}

@@ -1,0 +1,118 @@
+/*
+ * common_test.c - the shared helpers: bounds-checked cursor, hex, hashing,
+ * error messages, bounded file reads.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eph_cur.h"
+#include "eph_err.h"
+#include "eph_file.h"
+#include "eph_hash.h"
+#include "eph_hex.h"
+
+Test(common, cursor_never_reads_past_the_end)
+{
+	static const uint8_t buf[7] = {1, 2, 3, 4, 5, 6, 7};
+	struct eph_cur c;
+	uint32_t v32 = 0;
+	uint64_t v64 = 0;
+	uint16_t v16 = 0;
+	const uint8_t *p;
+
+	eph_cur_init(&c, buf, sizeof(buf));
+	cr_assert_eq(eph_cur_u32le(&c, &v32), 0);
+	cr_assert_eq(v32, 0x04030201);
+	cr_assert_eq(eph_cur_u64le(&c, &v64), -1);
+	cr_assert_eq(c.pos, 4, "a failed read must not move the cursor");
+	cr_assert_eq(eph_cur_u16be(&c, &v16), 0);
+	cr_assert_eq(v16, 0x0506);
+	cr_assert_eq(eph_cur_bytes(&c, 2, &p), -1);
+	cr_assert_eq(eph_cur_bytes(&c, SIZE_MAX, &p), -1);
+	cr_assert_eq(eph_cur_bytes(&c, 1, &p), 0);
+	cr_assert_eq(*p, 7);
+	cr_assert_eq(eph_cur_left(&c), 0);
+}
+
+Test(common, hex_round_trip_and_rejects)
+{
+	uint8_t out[4];
+	char s[9];
+
+	cr_assert_eq(eph_hex_encode(s, sizeof(s), (const uint8_t *)"\xde\xad\xbe\xef", 4), 0);
+	cr_assert_str_eq(s, "deadbeef");
+	cr_assert_eq(eph_hex_encode(s, 8, (const uint8_t *)"\xde\xad\xbe\xef", 4), -1);
+	cr_assert_eq(eph_hex_decode(out, 4, "DEADbeef", 8), 4);
+	cr_assert_eq(memcmp(out, "\xde\xad\xbe\xef", 4), 0);
+	cr_assert_eq(eph_hex_decode(out, 4, "abc", 3), -1);
+	cr_assert_eq(eph_hex_decode(out, 4, "zz", 2), -1);
+	cr_assert_eq(eph_hex_decode(out, 1, "aabb", 4), -1);
+}
+
+Test(common, hash_table_and_extend)
+{
+	uint8_t pcr[32] = {0}, d[32], want[32];
+	static const char *const sha256_abc =
+		"\xba\x78\x16\xbf\x8f\x01\xcf\xea\x41\x41\x40\xde\x5d\xae\x22\x23"
+		"\xb0\x03\x61\xa3\x96\x17\x7a\x9c\xb4\x10\xff\x61\xf2\x00\x15\xad";
+
+	cr_assert_eq(eph_hash_size(EPH_ALG_SHA384), 48);
+	cr_assert_eq(eph_hash_size(0x1234), 0);
+	cr_assert_str_eq(eph_hash_name(EPH_ALG_SHA256), "sha256");
+	cr_assert_eq(eph_hash_from_name("sha512", 6), EPH_ALG_SHA512);
+	cr_assert_eq(eph_hash_from_name("sha5", 4), 0);
+	cr_assert_eq(eph_hash(EPH_ALG_SHA256, "abc", 3, d), 0);
+	cr_assert_eq(memcmp(d, sha256_abc, 32), 0);
+	cr_assert_eq(eph_hash(0x1234, "abc", 3, d), -1);
+	/* extend(0, d) = SHA256(0^32 || d) */
+	{
+		uint8_t cat[64] = {0};
+
+		memcpy(cat + 32, d, 32);
+		eph_hash(EPH_ALG_SHA256, cat, 64, want);
+	}
+	cr_assert_eq(eph_hash_extend(EPH_ALG_SHA256, pcr, d), 0);
+	cr_assert_eq(memcmp(pcr, want, 32), 0);
+}
+
+Test(common, err_set_and_prefix)
+{
+	struct eph_err err = {{0}};
+	char longp[400];
+
+	cr_assert_eq(eph_err_set(&err, EPH_EFORMAT, "bad %s at %d", "thing", 7), EPH_EFORMAT);
+	cr_assert_str_eq(err.msg, "bad thing at 7");
+	cr_assert_eq(eph_err_prefix(&err, EPH_EFORMAT, "file %s", "x.bin"), EPH_EFORMAT);
+	cr_assert_str_eq(err.msg, "file x.bin: bad thing at 7");
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	eph_err_prefix(&err, EPH_EFAIL, "%s", longp);
+	cr_assert_eq(strlen(err.msg), EPH_ERR_MSG_MAX - 1);
+	cr_assert_eq(eph_err_set(NULL, EPH_EIO, "ignored"), EPH_EIO);
+	cr_assert_str_eq(eph_rc_str(EPH_EVERIFY), "verification failed");
+}
+
+Test(common, file_read_caps_size_and_reports_missing)
+{
+	struct eph_err err = {{0}};
+	char path[] = "/tmp/eph_file_testXXXXXX";
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	cr_assert_eq(eph_file_read(&buf, &len, path, 100, &err), 0, "%s", err.msg);
+	cr_assert_eq(len, 10);
+	cr_assert_eq(buf[10], '\0');
+	free(buf);
+	cr_assert_eq(eph_file_read(&buf, &len, path, 9, &err), EPH_EFORMAT);
+	cr_assert_null(buf);
+	cr_assert(strstr(err.msg, "larger than 9 bytes") != NULL, "%s", err.msg);
+	unlink(path);
+	cr_assert_eq(eph_file_read(&buf, &len, path, 100, &err), EPH_ENOTFOUND);
+	cr_assert(strstr(err.msg, "cannot open") != NULL, "%s", err.msg);
+}
