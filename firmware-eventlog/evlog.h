@@ -284,6 +284,26 @@ enum evlog_noaction_kind evlog_noaction_kind(const uint8_t *buf, size_t len, uin
 int evlog_decode_separator(int *is_error, const uint8_t *buf, size_t len, struct eph_err *err);
 
 /* ---------------------------------------------------------------------- */
+/* ACPI CCEL table (where a confidential guest's CC event log lives)        */
+/* ---------------------------------------------------------------------- */
+
+#define EVLOG_CC_TYPE_SEV 1
+#define EVLOG_CC_TYPE_TDX 2
+
+struct evlog_ccel_table {
+	uint8_t revision;
+	char oem_id[7];     /* NUL-terminated */
+	uint8_t cc_type;    /* EVLOG_CC_TYPE_* */
+	uint8_t cc_subtype;
+	uint64_t laml;      /* log area minimum length */
+	uint64_t lasa;      /* log area start address (guest physical) */
+};
+
+/* Parse the 56-byte ACPI CCEL table (ACPI 6.5, 5.2.34), checksum included. */
+int evlog_ccel_table_parse(struct evlog_ccel_table *out, const uint8_t *buf, size_t len,
+			   struct eph_err *err);
+
+/* ---------------------------------------------------------------------- */
 /* IMA measurement list                                                    */
 /* ---------------------------------------------------------------------- */
 

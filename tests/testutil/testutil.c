@@ -13,6 +13,8 @@
 #include "eph_file.h"
 #include "eph_hash.h"
 
+#include <openssl/evp.h>
+
 const char *tu_vectors(void)
 {
 	const char *v = getenv("EPH_VECTORS");
@@ -178,4 +180,21 @@ void tu_event1(struct tu_buf *b, uint32_t pcr, uint32_t type, const void *data, 
 	tu_put(b, d, 20);
 	tu_u32(b, len);
 	tu_put(b, data, len);
+}
+
+int tu_base64_decode(uint8_t *out, const char *b64)
+{
+	size_t len = strlen(b64);
+	int n;
+
+	if (len == 0)
+		return 0;
+	n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
+	cr_assert_geq(n, 0, "bad base64");
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	if (len >= 1 && b64[len - 1] == '=')
+		n--;
+	if (len >= 2 && b64[len - 2] == '=')
+		n--;
+	return n;
 }

@@ -27,6 +27,10 @@ uint8_t *tu_read(const char *path, size_t *len);
  * Returns the exit status (or -1); *out may be NULL if nothing was read. */
 int tu_run(const char *cmd, char **out);
 
+/* Decode standard base64 (with padding) into out, which must hold
+ * 3*strlen(b64)/4 bytes. Returns the decoded length; asserts on bad input. */
+int tu_base64_decode(uint8_t *out, const char *b64);
+
 /* Growable byte buffer for building logs. */
 struct tu_buf {
 	uint8_t *p;

@@ -343,3 +343,85 @@ Test(evlog_vectors, all_ccel_logs_parse)
 		evlog_free(log);
 	}
 }
+
+Test(evlog_vectors, ccel_acpi_tables)
+{
+	static const char *const tables[] = {"eventlog/ccel/go-eventlog-CCEL.bin",
+					     "tdx/go-tdx-guest/ccel-case/ccel_table.dat"};
+	size_t i;
+
+	if (tu_vectors() == NULL)
+		cr_skip_test("shared vectors missing");
+	for (i = 0; i < 2; i++) {
+		struct evlog_ccel_table t;
+		struct eph_err err = {{0}};
+		uint8_t *buf;
+		size_t len;
+
+		buf = tu_read(tu_vector_path(tables[i]), &len);
+		cr_assert_eq(evlog_ccel_table_parse(&t, buf, len, &err), 0, "%s", err.msg);
+		cr_assert_eq(t.cc_type, EVLOG_CC_TYPE_TDX);
+		cr_assert_str_eq(t.oem_id, "INTEL ");
+		cr_assert_gt(t.laml, 0);
+		cr_assert_gt(t.lasa, 0);
+		buf[40] ^= 1; /* checksum no longer adds up */
+		cr_assert_eq(evlog_ccel_table_parse(&t, buf, len, &err), EPH_EFORMAT);
+		cr_assert(strstr(err.msg, "checksum") != NULL, "%s", err.msg);
+		cr_assert_eq(evlog_ccel_table_parse(&t, buf, len - 1, &err), EPH_EFORMAT);
+		free(buf);
+	}
+}
+
+/*
+ * The trustee eventlog crate's parse of three CCEL logs, event by event:
+ * MR index, type name, SHA-384 digest and the event data.
+ */
+static void check_ccel_parse(const char *bin, const char *json)
+{
+	json_error_t jerr;
+	json_t *root, *events, *jev;
+	evlog_log *log;
+	size_t i;
+
+	root = json_load_file(tu_vector_path(json), 0, &jerr);
+	cr_assert_not_null(root, "%s: %s", json, jerr.text);
+	events = json_object_get(root, "uefi_event_logs");
+	log = parse_vector(bin, EVLOG_F_CCEL | EVLOG_F_ALLOW_PADDING);
+	cr_assert_eq(evlog_count(log), json_array_size(events) + 1, "%s: event count", bin);
+	json_array_foreach(events, i, jev)
+	{
+		const struct evlog_event *ev = evlog_event_at(log, i + 1);
+		const struct evlog_digest *d = evlog_event_digest(ev, EPH_ALG_SHA384);
+		const char *b64 = json_string_value(json_object_get(jev, "event"));
+		const char *type = json_string_value(json_object_get(jev, "type_name"));
+		json_t *jd = json_array_get(json_object_get(jev, "digests"), 0);
+		char hex[2 * 48 + 1];
+		uint8_t *data;
+		int n;
+
+		cr_assert_eq(ev->pcr, json_integer_value(json_object_get(jev, "index")),
+			     "%s event %zu", bin, i + 1);
+		cr_assert_str_eq(evlog_event_type_name(ev->type), type, "%s event %zu", bin, i + 1);
+		cr_assert_not_null(d);
+		eph_hex_encode(hex, sizeof(hex), d->bytes, d->size);
+		cr_assert_str_eq(hex, json_string_value(json_object_get(jd, "digest")));
+		data = malloc(strlen(b64) + 4);
+		n = tu_base64_decode(data, b64);
+		cr_assert_eq((uint32_t)n, ev->data_size, "%s event %zu size", bin, i + 1);
+		cr_assert_eq(memcmp(data, ev->data, ev->data_size), 0, "%s event %zu data", bin,
+			     i + 1);
+		free(data);
+	}
+	evlog_free(log);
+	json_decref(root);
+}
+
+Test(evlog_vectors, ccel_logs_match_trustee_parse)
+{
+	if (tu_vectors() == NULL)
+		cr_skip_test("shared vectors missing");
+	check_ccel_parse("eventlog/ccel/CCEL_AAEL_alibabacloud",
+			 "eventlog/ccel/CCEL_AAEL_alibabacloud_out.json");
+	check_ccel_parse("eventlog/ccel/CCEL_data_grub", "eventlog/ccel/CCEL_data_grub_out.json");
+	check_ccel_parse("eventlog/ccel/CCEL_data_ovmf", "eventlog/ccel/CCEL_data_ovmf_out.json");
+}
