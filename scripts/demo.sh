@@ -13,7 +13,7 @@ set -euo pipefail
 build=${1:?usage: demo.sh BUILD_DIR}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cli="$build/firmware-eventlog/ephemera-eventlog"
-vectors=${EPH_VECTORS:-$root/../shared/vectors}
+vectors=$(realpath -m "${EPH_VECTORS:-$root/../shared/vectors}")
 [ -x "$cli" ] || {
 	echo "demo.sh: $cli not built" >&2
 	exit 1

@@ -30,7 +30,7 @@ int evlog_ccel_table_parse(struct evlog_ccel_table *out, const uint8_t *buf, siz
 			   struct eph_err *err)
 {
 	struct eph_cur c;
-	const uint8_t *sig, *oem;
+	const uint8_t *sig = NULL, *oem = NULL;
 	uint32_t length;
 	uint8_t sum = 0;
 	size_t i;
