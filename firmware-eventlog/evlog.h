@@ -321,7 +321,8 @@ struct evlog_ima_entry {
 	uint32_t pcr;    /* 10 unless the policy says otherwise */
 	uint8_t template_hash[EVLOG_IMA_TEMPLATE_HASH_LEN];
 	int violation;   /* template hash all zero: a measurement violation */
-	char template_name[32];      /* "ima", "ima-ng", "ima-sig", ...; NUL-terminated */
+	char template_name[256];     /* "ima", "ima-ng", "ima-sig", or a custom
+				      * ima_template_fmt such as "d-ng|n-ng|sig"; NUL-terminated */
 	uint32_t template_data_len;
 	const uint8_t *template_data; /* as hashed into template_hash; owned by the list */
 	/* Decoded fields of the known templates (NULL/0 when absent): */

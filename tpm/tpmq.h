@@ -67,6 +67,14 @@ int tpmq_pcr_digest(uint8_t *out, size_t *out_len, uint16_t alg, const struct tp
 /* Parse "sha256:0,1,2+sha1:all" (tpm2-tools pcr list syntax) into *out. */
 int tpmq_pcrsel_parse(struct tpmq_pcrsel *out, const char *spec, struct eph_err *err);
 
+/*
+ * Read the PCR file that tpm2_quote -o / tpm2_pcrread -o write (default
+ * "serialized" format: TPML_PCR_SELECTION, count, TPML_DIGESTs in host
+ * layout) into *out, and its selection into *sel (may be NULL).
+ */
+int tpmq_pcrs_from_tpm2tools(struct tpmq_pcrs *out, struct tpmq_pcrsel *sel, const uint8_t *buf,
+			     size_t len, struct eph_err *err);
+
 /* ---------------------------------------------------------------------- */
 /* Public keys (broker side)                                               */
 /* ---------------------------------------------------------------------- */
