@@ -72,7 +72,7 @@ static int looks_swapped(uint32_t pcr)
 static int read_name(struct rd *r, struct evlog_ima_entry *e)
 {
 	const uint8_t *p = NULL;
-	uint32_t n, i;
+	uint32_t n = 0, i;
 	size_t at;
 	int rc;
 
@@ -106,7 +106,7 @@ static int read_name(struct rd *r, struct evlog_ima_entry *e)
 static int read_old(struct rd *r, struct evlog__ima_slot *s)
 {
 	const uint8_t *digest = NULL, *fname = NULL;
-	uint32_t n;
+	uint32_t n = 0;
 	int rc;
 
 	rc = rd_bytes(r, 20, &digest, "ima file digest");
@@ -136,7 +136,7 @@ static int read_old(struct rd *r, struct evlog__ima_slot *s)
 static int read_data(struct rd *r, struct evlog__ima_slot *s)
 {
 	const uint8_t *p = NULL;
-	uint32_t n;
+	uint32_t n = 0;
 	int rc;
 
 	rc = rd_u32(r, &n, "template data length");
