@@ -1,21 +1,96 @@
 #!/usr/bin/env bash
-# demo.sh BUILD_DIR - the main job at this stage of Ephemera: parse and
-# replay a TCG firmware event log and an IMA measurement list, print the
-# events and the PCRs they produce, then show a verifier refusing a
-# tampered copy. Called by `./run.sh demo`.
+# demo.sh BUILD_DIR - the main job at this stage of Ephemera, called by
+# `./run.sh demo`:
 #
-# Which log: this machine's own (/sys/kernel/security/...) when it has a TPM
-# and the log is readable; else a real log from ../shared/vectors when that
-# folder is beside the checkout; else a small log built into the tree
-# (the fuzz seed corpus).
+#  1. start a software TPM (swtpm, EK certificate from a local CA) and boot it
+#     the way UEFI firmware measures, writing the TCG event log;
+#  2. parse and replay that log with ephemera-eventlog and print the PCRs;
+#  3. read the TPM's own PCRs (tpm2_pcrread) and check the replay matches;
+#  4. boot a second TPM whose log lies about the kernel command line and show
+#     the verifier naming the PCR that gives it away;
+#  5. replay an IMA measurement list into PCR 10;
+#  6. if this machine has a readable firmware log of its own, replay that too.
+#
+# Everything it starts is stopped on exit; state lives in BUILD_DIR/demo/.
 set -euo pipefail
 
-build=${1:?usage: demo.sh BUILD_DIR}
+build=$(realpath "${1:?usage: demo.sh BUILD_DIR}")
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cli="$build/firmware-eventlog/ephemera-eventlog"
+fx="$root/swtpm-fixtures"
 vectors=$(realpath -m "${EPH_VECTORS:-$root/../shared/vectors}")
+work="$build/demo"
 [ -x "$cli" ] || {
-	echo "demo.sh: $cli not built" >&2
+	echo "demo.sh: $cli is not built" >&2
+	exit 1
+}
+
+cleanup() {
+	"$fx/swtpm-down.sh" --wipe "$work/guest1" >/dev/null 2>&1 || true
+	"$fx/swtpm-down.sh" --wipe "$work/guest2" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+rm -rf "$work"
+mkdir -p "$work"
+
+banks="sha1:0,1,2,3,4,5,6,7,8+sha256:0,1,2,3,4,5,6,7,8"
+
+# quiet NAME CMD...: run CMD with its chatter in $work/NAME.log, shown only
+# if it fails.
+quiet() {
+	local name=$1
+	shift
+	if ! "$@" >"$work/$name.log" 2>&1; then
+		cat "$work/$name.log" >&2
+		echo "demo.sh: $name failed" >&2
+		exit 1
+	fi
+}
+
+echo "== 1. a software TPM with an EK certificate, booted like UEFI firmware"
+quiet up-guest1 "$fx/swtpm-up.sh" --ca "$work/ca" "$work/guest1"
+# shellcheck disable=SC1091
+. "$work/guest1/env"
+quiet boot-guest1 "$fx/firmware-boot.sh" "$work/guest1" "$work/guest1.log"
+quiet trust "$fx/swtpm-ca.sh" "$work/ca" "$work/trust"
+quiet ekcert tpm2_nvread -C o 0x01c00002 -o "$work/ek-rsa.der"
+echo "swtpm on $EPH_TCTI; EK certificate:"
+openssl x509 -inform DER -in "$work/ek-rsa.der" -noout -issuer -serial | sed 's/^/  /'
+printf '  chain: %s\n' "$(openssl verify -CAfile "$work/trust/swtpm-ca-root.pem" \
+	-untrusted "$work/trust/swtpm-ca-issuer.pem" "$work/ek-rsa.der" 2>&1 | sed 's|.*: ||')"
+
+echo
+echo "== 2. the event log, parsed and replayed (tpm2_eventlog format)"
+"$cli" "$work/guest1.log" >"$work/guest1.yaml"
+echo "$(grep -c '^- EventNum:' "$work/guest1.yaml") events; the first two and the replayed PCRs:"
+awk '/^- EventNum: 2$/{exit} {print}' "$work/guest1.yaml" | sed -n '1,60p'
+echo "  [...]"
+sed -n '/^pcrs:/,$p' "$work/guest1.yaml"
+
+echo
+echo "== 3. the TPM's own PCRs against the replay"
+tpm2_pcrread "$banks" >"$work/guest1-pcrs.yaml"
+if "$cli" --compare="$work/guest1-pcrs.yaml" --pcrs-only "$work/guest1.log" >/dev/null; then
+	echo "tpm2_pcrread $banks: every PCR equals the replay -> the log is the boot's true record"
+else
+	echo "UNEXPECTED: the honest log does not match its TPM" >&2
+	exit 1
+fi
+
+echo
+echo "== 4. a guest whose log hides 'init=/bin/sh' on the kernel command line"
+quiet up-guest2 "$fx/swtpm-up.sh" --ca "$work/ca" "$work/guest2"
+quiet boot-guest2 "$fx/firmware-boot.sh" --tamper "$work/guest2" "$work/guest2.log"
+TPM2TOOLS_TCTI=$(sed -n "s/^EPH_TCTI='\(.*\)'$/\1/p" "$work/guest2/env")
+export TPM2TOOLS_TCTI
+tpm2_pcrread "$banks" >"$work/guest2-pcrs.yaml"
+set +e
+"$cli" --compare="$work/guest2-pcrs.yaml" --pcrs-only "$work/guest2.log" >/dev/null 2>"$work/guest2.err"
+rc=$?
+set -e
+echo "ephemera-eventlog --compare exit $rc: $(cat "$work/guest2.err")"
+[ "$rc" -eq 4 ] || {
+	echo "UNEXPECTED: the tampered log was not caught" >&2
 	exit 1
 }
 
@@ -30,47 +105,23 @@ pick() { # first readable, non-empty file of the arguments
 	return 1
 }
 
-log=$(pick /sys/kernel/security/tpm0/binary_bios_measurements \
-	"$vectors/eventlog/ubuntu-2104-no-secure-boot.bin" \
-	"$root/tests/fuzz/corpora/evlog/agile-four-banks")
 ima=$(pick /sys/kernel/security/ima/binary_runtime_measurements \
 	"$vectors/ima/tpm2-tss/sml-ima-ng-sha1.bin" \
-	"$root/tests/fuzz/corpora/ima/binary-ima-ng-sha1" || true)
-
-echo "== firmware event log: $log"
-"$cli" "$log" >"$build/demo-eventlog.yaml"
-events=$(grep -c '^- EventNum:' "$build/demo-eventlog.yaml" || true)
-echo "$events events parsed; first events and the replayed PCRs:"
-sed -n '1,40p' "$build/demo-eventlog.yaml"
-echo "  [...]"
-sed -n '/^pcrs:/,$p' "$build/demo-eventlog.yaml"
-echo "(full output: $build/demo-eventlog.yaml)"
-
+	"$root/tests/fuzz/corpora/ima/bin-ima-ng" || true)
 if [ -n "$ima" ]; then
 	echo
-	echo "== IMA measurement list: $ima"
-	"$cli" --ima "$ima" | tail -n 12
+	echo "== 5. an IMA measurement list replayed into PCR 10: $ima"
+	"$cli" --ima "$ima" >"$work/ima.yaml"
+	echo "$(grep -c '^- EntryNum:' "$work/ima.yaml") entries, every template hash checked; last entry and PCR 10:"
+	tail -n 12 "$work/ima.yaml"
+fi
+
+host=/sys/kernel/security/tpm0/binary_bios_measurements
+if [ -r "$host" ] && [ -s "$host" ]; then
+	echo
+	echo "== 6. this machine's own firmware log ($host)"
+	"$cli" --pcrs-only "$host" || true
 fi
 
 echo
-echo "== a tampered copy: one byte of the first measured event's digest flipped"
-tampered="$build/demo-tampered.bin"
-cp "$log" "$tampered"
-u32le() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
-if [ "$(u32le "$log" 4)" = 3 ]; then
-	# Crypto-agile: skip the Spec ID header event (32 + eventSize bytes),
-	# then pcrIndex, eventType, count and the first algorithm id.
-	off=$((32 + $(u32le "$log" 28) + 14))
-else
-	off=8 # legacy: the SHA1 digest of the first event
-fi
-byte=$(od -An -tu1 -j "$off" -N1 "$tampered" | tr -d ' ')
-printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
-	dd of="$tampered" bs=1 seek="$off" conv=notrunc status=none
-"$cli" --pcrs-only "$log" >"$build/demo-original.yaml"
-if "$cli" --pcrs-only "$tampered" >"$build/demo-tampered.yaml" 2>"$build/demo-tampered.err"; then
-	echo "byte $off changed; the replayed PCRs no longer match what the TPM would quote:"
-	diff "$build/demo-original.yaml" "$build/demo-tampered.yaml" | grep '^[<>]' | head -n 4 || true
-else
-	echo "refused: $(cat "$build/demo-tampered.err")"
-fi
+echo "demo: done (state in $work; TPMs stopped)"
