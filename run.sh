@@ -102,8 +102,24 @@ cmd_test() {
 
 	say "building (build-asan/, AddressSanitizer + UndefinedBehaviorSanitizer)"
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DEPH_SANITIZE=ON -DEPH_BUILD_BENCH=OFF
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	# criterion runs each test in a worker process and ignores the worker's
+	# exit status after the test reported, so a LeakSanitizer report at exit
+	# would pass unnoticed: every sanitizer report goes to a file instead,
+	# and any file there fails the suite.
+	local sanlogs="$root/build-asan/sanitizer-logs"
+	rm -rf "$sanlogs"
+	mkdir -p "$sanlogs"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$sanlogs/asan \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$sanlogs/ubsan \
 		ctest_suite build-asan "asan+ubsan"
+	if compgen -G "$sanlogs/*" >/dev/null; then
+		echo "run.sh: sanitizer reports (leaks or errors) in $sanlogs:" >&2
+		head -n 40 "$sanlogs"/* >&2
+		failed=$((failed + 1))
+	else
+		echo "run.sh: no sanitizer reports (ASan, LeakSanitizer, UBSan)"
+		passed=$((passed + 1))
+	fi
 
 	local secs=${EPH_FUZZ_SECONDS:-60}
 	if [ "$secs" -gt 0 ]; then
