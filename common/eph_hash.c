@@ -117,3 +117,24 @@ int eph_hash_extend(uint16_t alg, uint8_t *pcr, const uint8_t *digest)
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
+
+int eph_bind_report_data(uint8_t out[64], const uint8_t *nonce, size_t nonce_len,
+			 const uint8_t *ak_name, size_t ak_name_len)
+{
+	const EVP_MD *md = md_for(EPH_ALG_SHA512);
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int outlen = 0;
+	int rc = -1;
+
+	if (md == NULL)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return -1;
+	if (EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, nonce, nonce_len) == 1 &&
+	    EVP_DigestUpdate(ctx, ak_name, ak_name_len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &outlen) == 1 && outlen == 64)
+		rc = 0;
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}

@@ -41,4 +41,13 @@ int eph_hash(uint16_t alg, const void *data, size_t len, uint8_t *out);
 /* pcr = H(pcr || digest), both eph_hash_size(alg) bytes. Returns 0 or -1. */
 int eph_hash_extend(uint16_t alg, uint8_t *pcr, const uint8_t *digest);
 
+/*
+ * The confidential-VM binding of Ephemera's wire protocol: the 64-byte
+ * report_data of an SEV-SNP report or TDX quote is SHA-512(nonce || AK name),
+ * so the hardware report vouches for the vTPM key that signed the quote
+ * over the same nonce. One definition for the agent and the broker.
+ */
+int eph_bind_report_data(uint8_t out[64], const uint8_t *nonce, size_t nonce_len,
+			 const uint8_t *ak_name, size_t ak_name_len);
+
 #endif

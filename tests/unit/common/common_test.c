@@ -116,3 +116,16 @@ Test(common, file_read_caps_size_and_reports_missing)
 	cr_assert_eq(eph_file_read(&buf, &len, path, 100, &err), EPH_ENOTFOUND);
 	cr_assert(strstr(err.msg, "cannot open") != NULL, "%s", err.msg);
 }
+
+Test(common, report_data_binding_is_sha512_of_nonce_then_name)
+{
+	uint8_t got[64], want[64], cat[5];
+
+	memcpy(cat, "abc", 3);
+	memcpy(cat + 3, "\x00\x0b", 2);
+	cr_assert_eq(eph_bind_report_data(got, (const uint8_t *)"abc", 3,
+					  (const uint8_t *)"\x00\x0b", 2),
+		     0);
+	cr_assert_eq(eph_hash(EPH_ALG_SHA512, cat, 5, want), 0);
+	cr_assert_eq(memcmp(got, want, 64), 0);
+}
