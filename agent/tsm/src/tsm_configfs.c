@@ -32,6 +32,16 @@
 #include "eph_file.h"
 #include "tsm-priv.h"
 
+/* dir/name into path; a path that does not fit is an error, not a cut. */
+static int join(char *path, size_t size, const char *dir, const char *name, struct eph_err *err)
+{
+	int n = snprintf(path, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return eph_err_set(err, EPH_EFAIL, "path %s/%s is too long", dir, name);
+	return 0;
+}
+
 static int write_attr(const char *dir, const char *name, const void *buf, size_t len,
 		      struct eph_err *err)
 {
@@ -39,7 +49,8 @@ static int write_attr(const char *dir, const char *name, const void *buf, size_t
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (join(path, sizeof(path), dir, name, err) < 0)
+		return EPH_EFAIL;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return eph_err_set(err, EPH_EIO, "cannot open %s for writing: %s", path,
@@ -63,7 +74,8 @@ static int read_attr(uint8_t **buf, size_t *len, const char *dir, const char *na
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (join(path, sizeof(path), dir, name, err) < 0)
+		return EPH_EFAIL;
 	return eph_file_read(buf, len, path, TSM_MAX_BLOB, err);
 }
 
@@ -170,11 +182,13 @@ int tsm__collect_configfs(struct tsm_evidence *out, const char *root, const uint
 	char dir[4096];
 	struct stat st;
 	unsigned i;
-	int rc;
+	int rc, n;
 
 	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
 		return eph_err_set(err, EPH_ENOTFOUND, "%s: no configfs-tsm here", root);
-	snprintf(dir, sizeof(dir), "%s/ephemera-%ld-%u", root, (long)getpid(), counter++);
+	n = snprintf(dir, sizeof(dir), "%s/ephemera-%ld-%u", root, (long)getpid(), counter++);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return eph_err_set(err, EPH_EFAIL, "configfs-tsm path %s is too long", root);
 	if (mkdir(dir, 0700) != 0)
 		return eph_err_set(err, EPH_EIO, "cannot create report entry %s: %s", dir,
 				   strerror(errno));
