@@ -327,6 +327,7 @@ int fake_tsm_start(const char *mnt, const struct fake_tsm_knobs *knobs)
 	fk.outblob_reads = 0;
 	snprintf(fk.mnt, sizeof(fk.mnt), "%s", mnt);
 	fk.fuse = fuse_new(&args, &ops, sizeof(ops), NULL);
+	fuse_opt_free_args(&args); /* fuse_new copies what it keeps */
 	if (fk.fuse == NULL)
 		return -1;
 	if (fuse_mount(fk.fuse, mnt) != 0) {
