@@ -5,7 +5,9 @@
 #  1. start a software TPM (swtpm, EK certificate from a local CA) and boot it
 #     the way UEFI firmware measures, writing the TCG event log;
 #  2. parse and replay that log with ephemera-eventlog and print the PCRs;
-#  3. read the TPM's own PCRs (tpm2_pcrread) and check the replay matches;
+#  3. read the TPM's own PCRs (tpm2_pcrread) and check the replay matches,
+#     then have the TPM quote them with an attestation key over a fresh nonce
+#     and verify the quote (ephemera-checkquote);
 #  4. boot a second TPM whose log lies about the kernel command line and show
 #     the verifier naming the PCR that gives it away;
 #  5. replay an IMA measurement list into PCR 10;
@@ -76,6 +78,21 @@ else
 	echo "UNEXPECTED: the honest log does not match its TPM" >&2
 	exit 1
 fi
+
+echo
+echo "== 3b. the TPM vouches for those PCRs: an AK quote over a fresh nonce, verified"
+# No resource manager in front of swtpm: flush transients after each step.
+quiet ek tpm2_createek -G rsa -c "$work/ek.ctx" -u "$work/ek.pub"
+quiet flush-ek tpm2_flushcontext -t
+quiet ak tpm2_createak -C "$work/ek.ctx" -G rsa -g sha256 -s rsassa -c "$work/ak.ctx" \
+	-u "$work/ak.pub" -n "$work/ak.name"
+quiet flush-ak tpm2_flushcontext -t
+nonce=$(openssl rand -hex 32)
+quiet quote tpm2_quote -c "$work/ak.ctx" -l "$banks" -q "$nonce" -m "$work/quote.msg" \
+	-s "$work/quote.sig" -o "$work/quote.pcrs" -g sha256
+quiet flush tpm2_flushcontext -t
+"$build/tpm/ephemera-checkquote" -u "$work/ak.pub" -m "$work/quote.msg" -s "$work/quote.sig" \
+	-f "$work/quote.pcrs" -q "$nonce" --require-ak | sed -n '/^verified:/,$p'
 
 echo
 echo "== 4. a guest whose log hides 'init=/bin/sh' on the kernel command line"
