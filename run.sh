@@ -8,7 +8,7 @@
 #   ./run.sh deps     only install the Debian packages
 #
 # Environment:
-#   EPH_FUZZ_SECONDS  seconds per fuzz target in `test` (default 30, 0 skips)
+#   EPH_FUZZ_SECONDS  seconds per fuzz target in `test` (default 20, 0 skips)
 #   EPH_VECTORS       shared test vectors (default ../shared/vectors)
 #   EPH_JOBS          parallel build jobs (default: nproc)
 #
@@ -122,7 +122,7 @@ cmd_test() {
 		passed=$((passed + 1))
 	fi
 
-	local secs=${EPH_FUZZ_SECONDS:-30}
+	local secs=${EPH_FUZZ_SECONDS:-20}
 	if [ "$secs" -gt 0 ]; then
 		say "fuzzing every parser for ${secs}s each (libFuzzer)"
 		if "$root/tests/fuzz/run-fuzzers.sh" "$secs"; then
