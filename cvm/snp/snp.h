@@ -370,4 +370,54 @@ int snp_appraise(struct snp_verdict *verdict, const struct snp_report *report,
 int snp_expected_report_data(uint8_t *out, const uint8_t *nonce, size_t nonce_len,
                              const uint8_t *ak_name, size_t ak_name_len);
 
+/* ---------------------------------------------------------------------- */
+/* Certificate table of an extended report (GHCB spec, cert_table)        */
+/* ---------------------------------------------------------------------- */
+
+#define SNP_CERTTABLE_MAX_ENTRIES 64 /* more is refused as malformed */
+
+/* Which certificate of the table a GUID names (snp_certtable_guid). */
+enum snp_certtable_kind {
+	SNP_CERTTABLE_VCEK,
+	SNP_CERTTABLE_VLEK,
+	SNP_CERTTABLE_ASK, /* also carries the ASVK on VLEK hosts */
+	SNP_CERTTABLE_ARK,
+};
+
+/*
+ * The certificates the host put in the table. Pointers point into the
+ * caller's buffer (which must outlive the struct), NULL with length 0 when
+ * the table has no such entry. Nothing here is verified: feed the
+ * certificates to snp_cert_parse / snp_roots_add.
+ */
+struct snp_certtable {
+	const uint8_t *vcek;
+	size_t vcek_len;
+	const uint8_t *vlek;
+	size_t vlek_len;
+	const uint8_t *ask;
+	size_t ask_len;
+	const uint8_t *ark;
+	size_t ark_len;
+	size_t n_entries;  /* entries before the terminator, known GUIDs or not */
+	size_t n_other;    /* entries with other GUIDs: checked, not returned */
+	size_t table_size; /* bytes of the table itself, terminator included */
+};
+
+/*
+ * Parse the certificate table of SNP_GET_EXT_REPORT's certs buffer or
+ * configfs-tsm's auxblob (GHCB spec #56421 2.03, 4.1.8.1): entries of
+ * {GUID[16], offset u32le, length u32le} up to an all-zero entry, offsets
+ * from the start of buf. EPH_EFORMAT, naming the entry, for: no terminator
+ * inside buf, more than SNP_CERTTABLE_MAX_ENTRIES entries, a zero GUID
+ * with a non-zero offset or length, an empty certificate, one that runs
+ * past buf or starts inside the table, two that overlap, a GUID given
+ * twice. Trailing padding after the certificates is allowed.
+ */
+int snp_certtable_parse(struct snp_certtable *out, const uint8_t *buf, size_t len,
+                        struct eph_err *err);
+
+/* The 16 GUID bytes of a kind, in table (RFC 4122 text) order. */
+const uint8_t *snp_certtable_guid(enum snp_certtable_kind kind);
+
 #endif
