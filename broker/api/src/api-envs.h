@@ -44,6 +44,17 @@ struct api__ask {
 /* The "environments" section of broker.json, or the built-in table. */
 int api__envpol_load(struct api__envpol *out, const struct api__policy *p, struct eph_err *err);
 
+/* Rules of <policy>/policy.json (broker/policy); *out NULL when absent. */
+int api__rules_load(void **out, const char *dir, struct eph_err *err);
+void api__rules_free(void *rules);
+/*
+ * Narrow pol with the rules for these attributes ([{"name","value","source"}]);
+ * why receives the engine's one-line reason. EPH_EPOLICY when the rules
+ * deny or leave no size. A NULL rules pointer leaves pol as it is.
+ */
+int api__rules_narrow(struct api__envpol *pol, char *why, size_t why_len, void *rules,
+		      json_t *attrs_json, struct eph_err *err);
+
 struct api__decision {
 	unsigned action;      /* index into sizes */
 	unsigned count;

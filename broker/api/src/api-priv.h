@@ -95,6 +95,7 @@ struct api__policy {
 	int allow_uncertified_ek;
 	json_t *doc;              /* the parsed policy file (NULL: built-in) */
 	void *refs;               /* appraise_refs * of the folder, with broker/appraise */
+	void *rules;              /* policy_engine * of policy.json, with broker/policy */
 };
 
 int api__policy_load(struct api__policy *out, const char *dir, const struct api_config *cfg,

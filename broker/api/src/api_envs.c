@@ -297,6 +297,7 @@ void api__envs_create(struct api__req *r)
 	struct api__envpol pol;
 	struct api__decision d;
 	struct eph_err err = {{0}};
+	char why[256] = "";
 	struct who w;
 	const uint8_t *body;
 	size_t body_len;
@@ -325,6 +326,13 @@ void api__envs_create(struct api__req *r)
 		api__refuse_rc(r, EPH_EFAIL, "policy", &err);
 		goto out;
 	}
+	rc = api__rules_narrow(&pol, why, sizeof(why), r->api->pol.rules, w.attrs, &err);
+	if (rc < 0) {
+		api__refuse_rc(r, rc, "policy", &err);
+		goto out;
+	}
+	if (why[0] != '\0')
+		api__log(r->api, API_LOG_INFO, "policy", "%s", why);
 	rc = api__decide(&d, r->api, &pol, &w.ask, &err);
 	if (rc < 0) {
 		api__refuse_rc(r, rc, "policy", &err);

@@ -88,8 +88,8 @@ int api__policy_load(struct api__policy *out, const char *dir, const struct api_
 	if (doc == NULL) {
 		FILE *f = fopen(path, "r");
 
-		if (f == NULL)
-			return 0; /* no file: the defaults */
+		if (f == NULL) /* no broker.json: its defaults, and the rules if any */
+			return api__rules_load(&out->rules, dir, err);
 		fclose(f);
 		rc = eph_err_set(err, EPH_EFORMAT, "%s:%d: %s", path, je.line, je.text);
 		goto fail;
@@ -129,6 +129,11 @@ int api__policy_load(struct api__policy *out, const char *dir, const struct api_
 			goto fail;
 		}
 	}
+	rc = api__rules_load(&out->rules, dir, err);
+	if (rc < 0) {
+		out->doc = NULL;
+		goto fail;
+	}
 	return 0;
 fail:
 	json_decref(doc);
@@ -143,4 +148,6 @@ void api__policy_clear(struct api__policy *p)
 	p->doc = NULL;
 	api__appraise_refs_free(p->refs);
 	p->refs = NULL;
+	api__rules_free(p->rules);
+	p->rules = NULL;
 }

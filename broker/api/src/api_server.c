@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
@@ -179,6 +180,15 @@ static int bind_http(struct api *a, struct eph_err *err)
 		return eph_err_set(err, EPH_EIO, "cannot listen on %s:%u", a->cfg.listen_addr,
 				   (unsigned)a->cfg.port);
 	fd = evhttp_bound_socket_get_fd(a->sock);
+	/* Replies are small and written in pieces by TLS: without TCP_NODELAY
+	 * Nagle and the peer's delayed ACK add ~40 ms to every keep-alive
+	 * answer. Linux hands the option down to accepted sockets. */
+	{
+		int one = 1;
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+			return eph_err_set(err, EPH_EIO, "setsockopt TCP_NODELAY failed");
+	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
 		return eph_err_set(err, EPH_EIO, "getsockname failed");
 	if (ss.ss_family == AF_INET)

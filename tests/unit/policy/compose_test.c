@@ -237,8 +237,8 @@ Test(compose, example_policy_folder)
 
 	cr_assert_eq(policy_engine_new(&e, EPH_SOURCE_DIR "/docs/examples/policy", &err), 0, "%s",
 		     err.msg);
-	a = ptu_attrs("user=alice/issuer,role=analyst/issuer,clearance=#2/issuer,"
-		      "data_sensitivity=high/issuer");
+	a = ptu_attrs("user_id=alice/issuer,role=analyst/issuer,clearance=#2/issuer,"
+		      "data_sensitivity=secret/issuer");
 	r = ptu_eval(e, a);
 	cr_assert(r->allowed, "%s", r->reason);
 	cr_assert(r->rules[0].matched && !r->rules[1].matched && r->rules[2].matched &&
@@ -255,7 +255,7 @@ Test(compose, example_policy_folder)
 	attrs_free(a);
 
 	/* A self-asserted user: small and offline. */
-	a = ptu_attrs("user=mallory/self,role=analyst/self,clearance=#5/self");
+	a = ptu_attrs("user_id=mallory/self,role=analyst/self,clearance=#5/self");
 	r = ptu_eval(e, a);
 	cr_assert(r->allowed);
 	cr_assert(r->rules[1].matched && !r->rules[2].matched, "%s", r->rules[2].why);

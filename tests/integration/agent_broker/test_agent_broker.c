@@ -1,0 +1,291 @@
+/*
+ * test_agent_broker.c - libagentc against the real ephemera-broker on
+ * 127.0.0.1 and a swtpm: enrol -> attest accepted; a restart (new TPM
+ * context, new client) reloads the AK and attests without enrolling again;
+ * a tampered boot (PCR 8) is refused with a message naming PCR 8; and
+ * ephemeractl lists the agent and its attestations.
+ *
+ * Needs swtpm (ctest label "swtpm") and the binaries $EPH_BINARY_DIR/
+ * broker/daemon/ephemera-broker and broker/ctl/ephemeractl. Each test
+ * starts its own TPM and its own broker (fresh store) and stops both.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tpm/swtpm_fixture.h"
+#include "agentc.h"
+#include "testutil.h"
+#include "tpmq.h"
+
+static pid_t broker_pid = -1;
+static char broker_url[64], broker_pin[80], logfile[700], bootid[700], statedir[700];
+static char brokerdir[700];
+
+static const char *bin(const char *rel)
+{
+	static char p[4][600];
+	static unsigned n;
+	const char *b = getenv("EPH_BINARY_DIR");
+	char *out = p[n++ % 4];
+
+	snprintf(out, sizeof(p[0]), "%s/%s", b != NULL && *b ? b : EPH_BINARY_DIR, rel);
+	return out;
+}
+
+static const char *slurp(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+static void broker_start(void)
+{
+	static char cert[760], key[760], store[760];
+	char cmd[2048], *out = NULL, portfile[760], log[760], *pin;
+	const char *args[24];
+	int st, i, port = 0;
+
+	snprintf(brokerdir, sizeof(brokerdir), "%s", fx_path("broker"));
+	snprintf(cmd, sizeof(cmd), "'%s' --gen-self-signed '%s' 2>&1",
+	         bin("broker/daemon/ephemera-broker"), brokerdir);
+	st = tu_run(cmd, &out);
+	cr_assert_eq(st, 0, "ephemera-broker --gen-self-signed: %s", out ? out : "");
+	pin = strstr(out, "sha256//");
+	cr_assert_not_null(pin, "no pin in: %s", out);
+	snprintf(broker_pin, sizeof(broker_pin), "%.52s", pin);
+	free(out);
+
+	snprintf(portfile, sizeof(portfile), "%s/port", brokerdir);
+	snprintf(log, sizeof(log), "%s/broker.log", brokerdir);
+	args[0] = bin("broker/daemon/ephemera-broker");
+	args[1] = "--port";
+	args[2] = "0";
+	args[3] = "--port-file";
+	args[4] = portfile;
+	args[5] = "--tls-cert";
+	snprintf(cert, sizeof(cert), "%s", fx_path("broker/broker-cert.pem"));
+	snprintf(key, sizeof(key), "%s", fx_path("broker/broker-key.pem"));
+	snprintf(store, sizeof(store), "%s", fx_path("broker/store.db"));
+	args[6] = cert;
+	args[7] = "--tls-key";
+	args[8] = key;
+	args[9] = "--store";
+	args[10] = store;
+	args[11] = "--ek-trust";
+	args[12] = fx_trust_dir();
+	args[13] = "-v";
+	args[14] = NULL;
+	broker_pid = fork();
+	cr_assert_geq(broker_pid, 0);
+	if (broker_pid == 0) {
+		FILE *f = freopen(log, "w", stderr);
+
+		(void)f;
+		execv(args[0], (char *const *)args);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && port == 0; i++) {
+		const char *p = slurp(portfile);
+
+		if (*p != '\0')
+			port = (int)strtol(p, NULL, 10);
+		else
+			usleep(50 * 1000);
+		cr_assert_eq(waitpid(broker_pid, &st, WNOHANG), 0, "broker exited: %s", slurp(log));
+	}
+	cr_assert_gt(port, 0, "broker did not write its port: %s", slurp(log));
+	snprintf(broker_url, sizeof(broker_url), "https://127.0.0.1:%d", port);
+}
+
+static void broker_stop(void)
+{
+	int st;
+
+	if (broker_pid <= 0)
+		return;
+	kill(broker_pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(broker_pid, &st, WNOHANG) == broker_pid) {
+			broker_pid = -1;
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	kill(broker_pid, SIGKILL);
+	waitpid(broker_pid, &st, 0);
+	broker_pid = -1;
+}
+
+static void boot(int tamper)
+{
+	char cmd[2048], *out = NULL;
+	int st;
+
+	snprintf(logfile, sizeof(logfile), "%s", fx_path("boot.log"));
+	snprintf(cmd, sizeof(cmd), "'%s/swtpm-fixtures/firmware-boot.sh' %s '%s' '%s' 2>&1",
+	         EPH_SOURCE_DIR, tamper ? "--tamper" : "", fx_tpm[0].state, logfile);
+	st = tu_run(cmd, &out);
+	cr_assert_eq(st, 0, "firmware-boot.sh: %s", out ? out : "");
+	free(out);
+}
+
+static void setup_common(int tamper)
+{
+	FILE *f;
+
+	fx_setup();
+	boot(tamper);
+	snprintf(bootid, sizeof(bootid), "%s", fx_path("boot_id"));
+	snprintf(statedir, sizeof(statedir), "%s", fx_path("agent-state"));
+	f = fopen(bootid, "w");
+	fputs("0f0f0f0f-1111-2222-3333-444444444444\n", f);
+	fclose(f);
+	broker_start();
+}
+
+static void setup_good(void) { setup_common(0); }
+
+static void setup_tampered(void) { setup_common(1); }
+
+static void teardown(void)
+{
+	broker_stop();
+	fx_teardown();
+}
+
+static agentc *client(void)
+{
+	struct agentc_config cfg = {0};
+	struct eph_err err = {{0}};
+	agentc *a = NULL;
+
+	cfg.broker_url = broker_url;
+	cfg.pin = broker_pin;
+	cfg.state_dir = statedir;
+	cfg.hostname = "guest-it";
+	cfg.cvm = AGENTC_CVM_NONE;
+	cr_assert_eq(agentc_new(&a, &cfg, &err), 0, "%s", err.msg);
+	return a;
+}
+
+static struct agentc_evidence evidence(void)
+{
+	struct agentc_evidence ev = {0};
+
+	ev.eventlog = logfile;
+	ev.ima = ""; /* PCR 10 is not extended by the fixture: send no IMA list */
+	ev.boot_id = bootid;
+	return ev;
+}
+
+static int ctl(char **out, const char *args)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "'%s' --broker %s --pin '%s' %s 2>&1",
+	         bin("broker/ctl/ephemeractl"), broker_url, broker_pin, args);
+	return tu_run(cmd, out);
+}
+
+Test(agent_broker, enrol_attest_restart_and_ctl, .init = setup_good, .fini = teardown,
+     .timeout = 180)
+{
+	struct agentc_evidence ev = evidence();
+	struct agentc_result res;
+	struct agentc_refusal ref;
+	enum agentc_enrolment how = 0;
+	struct eph_err err = {{0}};
+	agentc *a = client();
+	tpmq_tpm *tpm = fx_open(0);
+	char id[WIRE_MAX_TEXT], args[400], *out = NULL;
+	int rc;
+
+	rc = agentc_enrol(&how, &ref, a, tpm, 0, &err);
+	cr_assert_eq(rc, 0, "enrol: %s | broker log: %s", err.msg,
+	             slurp(fx_path("broker/broker.log")));
+	cr_assert_eq(how, AGENTC_ENROLLED);
+	snprintf(id, sizeof(id), "%s", agentc_agent_id(a));
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, 0, "attest: %s | broker log: %s", err.msg,
+	             slurp(fx_path("broker/broker.log")));
+	cr_assert_str_eq(res.resp.directive, "continue");
+	cr_assert_eq(res.resp.result[WIRE_AR_INSTANCE_IDENTITY], WIRE_TIER_AFFIRMING);
+	cr_assert_gt(res.resp.deadline, (uint64_t)time(NULL));
+
+	/* restart: a new process would do exactly this */
+	agentc_free(a);
+	tpmq_close(tpm);
+	a = client();
+	tpm = fx_open(0);
+	cr_assert_eq(agentc_enrol(&how, &ref, a, tpm, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(how, AGENTC_RELOADED);
+	cr_assert_str_eq(agentc_agent_id(a), id);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, 0, "attest after restart: %s", err.msg);
+	cr_assert_str_eq(res.resp.directive, "continue");
+
+	/* ephemeractl sees the agent and its two attestations */
+	cr_assert_eq(ctl(&out, "agents list"), 0, "%s", out);
+	cr_assert_not_null(strstr(out, id), "%s", out);
+	cr_assert_not_null(strstr(out, "guest-it"), "%s", out);
+	free(out);
+	snprintf(args, sizeof(args), "--json attestations '%s'", id);
+	cr_assert_eq(ctl(&out, args), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"attestations\""), "%s", out);
+	free(out);
+	snprintf(args, sizeof(args), "attestations '%s'", id);
+	cr_assert_eq(ctl(&out, args), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "ACCEPTED"), "%s", out);
+	cr_assert_not_null(strstr(out, "yes"), "%s", out);
+	free(out);
+	cr_assert_eq(ctl(&out, "attestations no-such-agent"), 6, "%s", out);
+	free(out);
+
+	agentc_free(a);
+	tpmq_close(tpm);
+}
+
+Test(agent_broker, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .fini = teardown,
+     .timeout = 180)
+{
+	struct agentc_evidence ev = evidence();
+	struct agentc_result res;
+	enum agentc_enrolment how = 0;
+	struct eph_err err = {{0}};
+	agentc *a = client();
+	tpmq_tpm *tpm = fx_open(0);
+	char args[400], *out = NULL;
+	int rc;
+
+	cr_assert_eq(agentc_enrol(&how, NULL, a, tpm, 0, &err), 0, "%s", err.msg);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	/* e.g. "POST /v1/attest: HTTP 403 eventlog-mismatch: agent ...: PCR 8 (sha256):
+	 * the firmware event log does not replay to the quoted value" */
+	cr_assert_eq(rc, EPH_EPOLICY, "rc %d: %s", rc, err.msg);
+	cr_assert_eq(res.refusal.http_status, 403);
+	cr_assert_neq(res.refusal.code[0], '\0');
+	cr_assert_not_null(strstr(res.refusal.message, "PCR 8"), "%s", res.refusal.message);
+	cr_assert_not_null(strstr(err.msg, "PCR 8"), "%s", err.msg);
+	cr_assert_not_null(strstr(err.msg, "HTTP 403"), "%s", err.msg);
+	snprintf(args, sizeof(args), "--json attestations '%s'", agentc_agent_id(a));
+	cr_assert_eq(ctl(&out, args), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"accepted\": false"), "%s", out);
+	free(out);
+	agentc_free(a);
+	tpmq_close(tpm);
+}
