@@ -1,0 +1,129 @@
+/*
+ * driver.h - the generic environment driver interface (prefix driver_).
+ *
+ * A driver turns a spec (the policy's resource limits, a network mode, a
+ * command and whether the environment gets a vTPM) into an isolated
+ * environment and back: create -> start -> stats ... -> destroy, plus list
+ * for reconciliation after a broker restart. Implementations: the Linux
+ * sandbox (sandbox/sandbox.h); the qemu driver follows the same table.
+ *
+ * An environment is named by a handle, a short NUL-terminated string that
+ * the store keeps as is; a driver re-derives everything it needs from it,
+ * so another instance of the same driver (a restarted broker) can stop
+ * what the last one made. This header defines no behaviour of its own
+ * beyond the small inline wrappers; it does not choose a driver.
+ */
+#ifndef EPH_DRIVER_H
+#define EPH_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eph_err.h"
+
+#define DRIVER_ID_MAX 48     /* env ids: 1..48 chars of [A-Za-z0-9-] */
+#define DRIVER_HANDLE_MAX 96 /* handles fit in this, NUL included */
+
+enum driver_net {
+	DRIVER_NET_NONE = 0, /* loopback only */
+	DRIVER_NET_VETH = 1, /* a veth pair to the host, private /30, no routes beyond */
+};
+
+struct driver_spec {
+	const char *env_id;        /* [A-Za-z0-9-]{1,48}; names cgroup, hostname, state */
+	uint32_t vcpu_milli;       /* CPU quota in thousandths of a CPU; 0 = unlimited */
+	uint64_t mem_mib;          /* memory limit in MiB; 0 = unlimited */
+	uint32_t pids_max;         /* tasks limit; 0 = unlimited */
+	enum driver_net net;
+	char *const *argv;         /* command run inside; argv[0] an absolute path */
+	char *const *envp;         /* its environment (NULL: empty); EPH_* added */
+	int vtpm;                  /* nonzero: a swtpm of its own, TCTI in EPH_TCTI */
+};
+
+/* A command for start() that replaces the one given at create (warm pool). */
+struct driver_cmd {
+	char *const *argv; /* argv[0] an absolute path */
+	char *const *envp; /* NULL: empty */
+};
+
+struct driver_stats {
+	uint64_t cpu_usage_ns;   /* CPU time of every task ever in the environment */
+	uint64_t mem_peak_bytes; /* high-water mark of charged memory */
+	uint64_t oom_events;     /* tasks the OOM killer killed inside */
+	int running;             /* nonzero while any task is alive inside */
+};
+
+/* One environment found by list(). */
+struct driver_entry {
+	char env_id[DRIVER_ID_MAX + 1];
+	char handle[DRIVER_HANDLE_MAX];
+};
+
+struct driver;
+
+struct driver_ops {
+	const char *name;
+	/* Make the environment with its limits; nothing of the command runs
+	 * yet. Writes the handle. On failure everything made is undone. */
+	int (*create)(struct driver *d, char handle[DRIVER_HANDLE_MAX],
+		      const struct driver_spec *spec, struct eph_err *err);
+	/* Run the command (cmd, or the spec's when cmd is NULL). Only the
+	 * driver instance that created the environment can start it. */
+	int (*start)(struct driver *d, const char *handle, const struct driver_cmd *cmd,
+		     struct eph_err *err);
+	int (*stats)(struct driver *d, struct driver_stats *out, const char *handle,
+		     struct eph_err *err);
+	/* Kill everything inside and remove every trace. Idempotent: works on
+	 * half-made environments and on ones already gone. */
+	int (*destroy)(struct driver *d, const char *handle, struct eph_err *err);
+	/* Every environment this driver kind made on this machine (any
+	 * instance). *out is malloc'ed, caller frees; *n may be 0. */
+	int (*list)(struct driver *d, struct driver_entry **out, size_t *n, struct eph_err *err);
+	void (*free)(struct driver *d);
+};
+
+/* Implementations embed this as their first member. */
+struct driver {
+	const struct driver_ops *ops;
+};
+
+/* Nonzero when id is 1..DRIVER_ID_MAX characters of [A-Za-z0-9-]. */
+int driver_id_valid(const char *id);
+
+static inline int driver_create(struct driver *d, char handle[DRIVER_HANDLE_MAX],
+				const struct driver_spec *spec, struct eph_err *err)
+{
+	return d->ops->create(d, handle, spec, err);
+}
+
+static inline int driver_start(struct driver *d, const char *handle,
+			       const struct driver_cmd *cmd, struct eph_err *err)
+{
+	return d->ops->start(d, handle, cmd, err);
+}
+
+static inline int driver_stats(struct driver *d, struct driver_stats *out, const char *handle,
+			       struct eph_err *err)
+{
+	return d->ops->stats(d, out, handle, err);
+}
+
+static inline int driver_destroy(struct driver *d, const char *handle, struct eph_err *err)
+{
+	return d->ops->destroy(d, handle, err);
+}
+
+static inline int driver_list(struct driver *d, struct driver_entry **out, size_t *n,
+			      struct eph_err *err)
+{
+	return d->ops->list(d, out, n, err);
+}
+
+/* Free a driver instance (NULL is fine). Environments stay. */
+static inline void driver_free(struct driver *d)
+{
+	if (d)
+		d->ops->free(d);
+}
+
+#endif
