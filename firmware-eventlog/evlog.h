@@ -360,4 +360,14 @@ int evlog_ima_check_template_hashes(const evlog_ima *ima, size_t *first_bad,
 int evlog_ima_replay(uint8_t *out, const evlog_ima *ima, uint16_t alg, uint32_t pcr,
 		     struct eph_err *err);
 
+/*
+ * Like evlog_ima_replay, but extend the entries into the value already in
+ * *pcr (in/out, eph_hash_size(alg) bytes) instead of zero: the way to carry a
+ * list on from a PCR value replayed earlier when only the entries after it
+ * arrive (an agent sending its list in chunks). On failure *pcr holds a
+ * partial result and must not be used.
+ */
+int evlog_ima_extend(uint8_t *pcr, const evlog_ima *ima, uint16_t alg, uint32_t pcr_index,
+		     struct eph_err *err);
+
 #endif

@@ -2,7 +2,8 @@
  * store.h - the broker's durable store (prefix store_): one SQLite database
  * in WAL mode holding agents, challenge nonces, attestation verdicts,
  * environments with their state transitions, Q-network decisions with their
- * outcomes (the RL transitions), and an append-only audit log. The schema is
+ * outcomes (the RL transitions), each agent's position in its IMA list, and
+ * an append-only audit log. The schema is
  * versioned and migrated on open. docs/store-schema.md describes the tables.
  *
  * Rules every function follows: 0 on success or a negative EPH_E* code with
@@ -30,7 +31,7 @@
 
 #include "eph_err.h"
 
-#define STORE_SCHEMA_VERSION 2 /* newest schema this build knows */
+#define STORE_SCHEMA_VERSION 3 /* newest schema this build knows */
 #define STORE_ID_SIZE 37       /* a UUID in text form with its NUL */
 #define STORE_NONCE_SIZE 32    /* challenge nonce, bytes */
 #define STORE_STATE_DIM 32     /* Q-network state vector, floats */
@@ -198,6 +199,44 @@ int store_attest_foreach(store *st, const char *agent_id, store_attest_cb cb, vo
 /* Counters of the agent's newest accepted quote; EPH_ENOTFOUND if none. */
 int store_attest_last_accepted(struct store_quote_counters *out, store *st, const char *agent_id,
 			       struct eph_err *err);
+
+/* ---------------------------------------------------------------------- */
+/* IMA position                                                            */
+/* ---------------------------------------------------------------------- */
+
+#define STORE_IMA_BANKS 4       /* PCR 10 banks kept per agent */
+#define STORE_IMA_DIGEST_MAX 64 /* largest PCR value, bytes */
+
+struct store_ima_bank {
+	uint16_t alg;                        /* TPM_ALG_ID */
+	uint8_t size;                        /* bytes of pcr10, 1..STORE_IMA_DIGEST_MAX */
+	uint8_t pcr10[STORE_IMA_DIGEST_MAX];
+};
+
+/*
+ * How far the broker has followed an agent's IMA list: the entries accepted
+ * so far in the current boot and the PCR 10 they replay to, so that the
+ * agent can send only the entries after them. Written only when an
+ * attestation is accepted.
+ */
+struct store_ima_state {
+	uint32_t reset_count; /* TPM resetCount of the accepting quote: which boot */
+	uint64_t entries;     /* list entries accepted (the next chunk starts here) */
+	unsigned num_banks;   /* 1..STORE_IMA_BANKS */
+	struct store_ima_bank banks[STORE_IMA_BANKS];
+};
+
+/* The agent's IMA position; EPH_ENOTFOUND if it has none (or is unknown). */
+int store_ima_get(struct store_ima_state *out, store *st, const char *agent_id,
+		  struct eph_err *err);
+
+/*
+ * Insert or replace the agent's IMA position. EPH_ENOTFOUND for an agent
+ * that is not registered, EPH_EFORMAT for a state without banks or with a
+ * bank size out of range.
+ */
+int store_ima_set(store *st, const char *agent_id, const struct store_ima_state *s,
+		  struct eph_err *err);
 
 /* ---------------------------------------------------------------------- */
 /* Environments                                                            */

@@ -11,6 +11,8 @@
  *    as template_data (ima_template.c);
  *  - a violation (all-zero template hash) extends all-ones of the bank's
  *    size in every bank.
+ * evlog_ima_extend carries a replay on from a given PCR value (a list sent
+ * in chunks); evlog_ima_replay is that from zero.
  * Not emulated: banks the kernel has no hash for (it extends the SHA1
  * template hash zero-padded there); here such a bank is EPH_EUNSUPPORTED.
  */
@@ -60,7 +62,7 @@ int evlog_ima_check_template_hashes(const evlog_ima *ima, size_t *first_bad,
 	return 0;
 }
 
-int evlog_ima_replay(uint8_t *out, const evlog_ima *ima, uint16_t alg, uint32_t pcr,
+int evlog_ima_extend(uint8_t *pcr, const evlog_ima *ima, uint16_t alg, uint32_t pcr_index,
 		     struct eph_err *err)
 {
 	uint8_t d[EPH_HASH_MAX];
@@ -74,10 +76,9 @@ int evlog_ima_replay(uint8_t *out, const evlog_ima *ima, uint16_t alg, uint32_t 
 				   (unsigned)alg);
 	if (ima == NULL)
 		return eph_err_set(err, EPH_EFAIL, "IMA replay: NULL list");
-	memset(out, 0, size);
 	for (i = 0; i < ima->count; i++) {
 		s = &ima->slots[i];
-		if (s->e.pcr != pcr)
+		if (s->e.pcr != pcr_index)
 			continue;
 		evlog__ima_where(where, sizeof(where), ima, &s->e);
 		if (s->e.violation) {
@@ -93,9 +94,21 @@ int evlog_ima_replay(uint8_t *out, const evlog_ima *ima, uint16_t alg, uint32_t 
 			return eph_err_set(err, EPH_EUNSUPPORTED, "%s: %s is not available", where,
 					   name);
 		}
-		if (eph_hash_extend(alg, out, d) < 0)
+		if (eph_hash_extend(alg, pcr, d) < 0)
 			return eph_err_set(err, EPH_EUNSUPPORTED, "%s: extending %s failed", where,
 					   name);
 	}
 	return 0;
+}
+
+int evlog_ima_replay(uint8_t *out, const evlog_ima *ima, uint16_t alg, uint32_t pcr,
+		     struct eph_err *err)
+{
+	size_t size = eph_hash_size(alg);
+
+	if (size == 0)
+		return eph_err_set(err, EPH_EUNSUPPORTED, "IMA replay: unknown algorithm 0x%04x",
+				   (unsigned)alg);
+	memset(out, 0, size);
+	return evlog_ima_extend(out, ima, alg, pcr, err);
 }

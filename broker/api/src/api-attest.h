@@ -27,6 +27,8 @@ struct api__verdict {
 	uint32_t num_attrs;
 	struct wire_attr attrs[WIRE_MAX_ATTRS];
 	const char *cvm_kind;    /* "sev-snp", "tdx" when verified, else NULL */
+	int has_ima_state;       /* ima_state is to be stored if accepted */
+	struct store_ima_state ima_state; /* the agent's IMA position after this list */
 };
 
 /* Set a refusal (the first one wins) and return -1. */
@@ -42,8 +44,13 @@ int api__check_quote(struct api__verdict *v, struct api *a, const struct wire_at
 		     const char *agent_id, const tpmq_key *ak);
 /* Firmware event log against the quoted PCRs. */
 int api__check_eventlog(struct api__verdict *v, struct api *a, const struct wire_attest_req *req);
-/* IMA list against the quoted PCR 10. */
-int api__check_ima(struct api__verdict *v, struct api *a, const struct wire_attest_req *req);
+/*
+ * IMA list against the quoted PCR 10: a whole list (ima_offset 0) replayed
+ * from zero, or a chunk extended from the agent's stored IMA position. Fills
+ * v->ima_state for the caller to store once the attestation is accepted.
+ */
+int api__check_ima(struct api__verdict *v, struct api *a, const struct wire_attest_req *req,
+		   const char *agent_id);
 /* SEV-SNP report or TDX quote, bound to nonce and AK name. */
 int api__check_cvm(struct api__verdict *v, struct api *a, const struct wire_attest_req *req,
 		   const struct store_agent *ag);

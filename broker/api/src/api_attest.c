@@ -8,16 +8,19 @@
  *   4. the quote: AK signature, nonce, PCR digest; newer than the last
  *      accepted quote (403 / 409);
  *   5. the firmware event log against the quoted PCRs (403 names the PCR);
- *   6. the IMA list against the quoted PCR 10;
+ *   6. the IMA list (a whole one, or a chunk following on from the agent's
+ *      stored IMA position) against the quoted PCR 10;
  *   7. the SEV-SNP report or TDX quote, bound to nonce and AK name;
  *   8. reference values (broker/appraise, api_appraise.c): the AR4SI vector
  *      and attributes; a contraindicated claim refuses (422). Every verdict that got past decoding, accepted or
  * refused, is written to the store with its reason BEFORE the response;
  * if that write fails the agent gets 503, never an unrecorded verdict.
  * An accepted attestation gets {result, "continue", deadline = now + the
- * re-attestation period, attributes}; a refusal gets a wire_error whose
- * code names the failed check (the agent treats a 403/409/422 of
- * /v1/attest as "shut down": wire_error has no directive key yet).
+ * re-attestation period, attributes}; when it carried an IMA list, the
+ * agent's new IMA position is stored in the same transaction as the
+ * verdict. A refusal gets a wire_error whose code names the failed check
+ * (the agent treats a 403/409/422 of /v1/attest as "shut down": wire_error
+ * has no directive key yet).
  *
  * Not here: the checks themselves (api_evidence.c, api_cvm.c), reference
  * values (broker/appraise when it lands).
@@ -43,6 +46,7 @@ static int record(struct api *a, const char *agent_id, const uint8_t *nonce,
 		  const struct api__verdict *v, struct eph_err *err)
 {
 	struct store_attestation sa;
+	int rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.agent_id = agent_id;
@@ -62,7 +66,20 @@ static int record(struct api *a, const char *agent_id, const uint8_t *nonce,
 	sa.ima_digest.len = v->has_ima ? 32 : 0;
 	sa.cvm_digest.p = v->cvm_digest;
 	sa.cvm_digest.len = v->has_cvm ? 32 : 0;
-	return store_attest_record(NULL, a->st, &sa, err);
+	if (!sa.accepted || !v->has_ima_state)
+		return store_attest_record(NULL, a->st, &sa, err);
+	/* Accepted with an IMA list: the verdict and the agent's new IMA
+	 * position go in together, or neither does. */
+	rc = store_tx_begin(a->st, err);
+	if (rc < 0)
+		return rc;
+	rc = store_attest_record(NULL, a->st, &sa, err);
+	if (rc == 0)
+		rc = store_ima_set(a->st, agent_id, &v->ima_state, err);
+	if (rc == 0)
+		return store_tx_commit(a->st, err);
+	store_tx_rollback(a->st);
+	return rc;
 }
 
 /* Steps 3-7 on a consumed nonce. */
@@ -98,7 +115,7 @@ static void appraise(struct api__verdict *v, struct api *a, const struct wire_at
 		goto out;
 	}
 	if (api__check_quote(v, a, req, ag->id, ak) < 0 || api__check_eventlog(v, a, req) < 0 ||
-	    api__check_ima(v, a, req) < 0 || api__check_cvm(v, a, req, ag) < 0)
+	    api__check_ima(v, a, req, ag->id) < 0 || api__check_cvm(v, a, req, ag) < 0)
 		goto out;
 	if (v->cvm_kind == NULL)
 		v->ar4si[WIRE_AR_HARDWARE - 1] =

@@ -7,10 +7,19 @@
  * (template hashes, replay into PCR 10, compared with the quoted PCR 10).
  * Each check fills the AR4SI claims it vouches for.
  *
+ * IMA arrives in chunks: the agent sends the entries after those the broker
+ * accepted (ima_offset = number of the first one). Offset 0 is a whole list,
+ * replayed from zero. A later chunk must start where the agent's stored IMA
+ * position (store_ima_get) ends, in the same boot (quote resetCount);
+ * otherwise it is refused, 422 "ima-offset", naming the entry expected. It
+ * is then extended from the stored PCR 10 of each quoted bank and compared
+ * with the quoted PCR 10 as a whole list is. The new position (entries so
+ * far, resetCount, the quoted PCR 10 per bank) goes into the verdict; the
+ * handler (api_attest.c) stores it only when the attestation is accepted.
+ *
  * Not here: reference values (golden PCRs, IMA allowlist: broker/appraise
- * with the policy folder), SEV-SNP / TDX (api_cvm.c). IMA: this broker
- * keeps no running PCR 10 across chunks yet, so only a whole list
- * (ima_offset 0) is accepted; a later chunk is refused as unsupported.
+ * with the policy folder; it sees only the chunk's entries, the earlier ones
+ * were appraised when they arrived), SEV-SNP / TDX (api_cvm.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -210,58 +219,148 @@ int api__check_eventlog(struct api__verdict *v, struct api *a, const struct wire
 	return 0;
 }
 
-int api__check_ima(struct api__verdict *v, struct api *a, const struct wire_attest_req *req)
+/* The stored PCR 10 of bank alg, NULL if the agent's state has none. */
+static const struct store_ima_bank *stored_bank(const struct store_ima_state *s, uint16_t alg)
 {
+	unsigned i;
+
+	for (i = 0; i < s->num_banks; i++)
+		if (s->banks[i].alg == alg)
+			return &s->banks[i];
+	return NULL;
+}
+
+/*
+ * A chunk from entry ima_offset > 0 follows on only from the position the
+ * broker accepted last, in the same boot (the quote's resetCount: a reboot
+ * restarts the list at entry 0).
+ */
+static int ima_position(struct store_ima_state *prev, struct api__verdict *v, struct api *a,
+			const struct wire_attest_req *req, const char *agent_id)
+{
+	struct eph_err err = {{0}};
+	unsigned long long off = (unsigned long long)req->ima_offset;
+	int rc;
+
+	rc = store_ima_get(prev, a->st, agent_id, &err);
+	if (rc == EPH_ENOTFOUND)
+		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-offset",
+					   "IMA chunk from entry %llu, but the broker holds no IMA "
+					   "list of this agent: expected entry 0",
+					   off);
+	if (rc < 0)
+		return api__verdict_refuse(v, API_HTTP_UNAVAILABLE, "store-unavailable",
+					   "store: %s", err.msg);
+	if (prev->reset_count != v->quote.reset_count)
+		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-offset",
+					   "IMA chunk from entry %llu, but the TPM was reset since "
+					   "the broker's list (resetCount %u, was %u): expected "
+					   "entry 0",
+					   off, (unsigned)v->quote.reset_count,
+					   (unsigned)prev->reset_count);
+	if (prev->entries != req->ima_offset)
+		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-offset",
+					   "IMA chunk from entry %llu: the broker expected entry "
+					   "%llu",
+					   off, (unsigned long long)prev->entries);
+	return 0;
+}
+
+int api__check_ima(struct api__verdict *v, struct api *a, const struct wire_attest_req *req,
+		   const char *agent_id)
+{
+	struct store_ima_state prev;
+	struct store_ima_state *next = &v->ima_state;
 	evlog_ima *ima = NULL;
 	struct eph_err err = {{0}};
 	uint8_t pcr10[EPH_HASH_MAX];
-	size_t bad = 0;
-	uint32_t i, compared = 0;
+	size_t bad = 0, count;
+	uint32_t i, covered = 0;
 	int rc;
 
-	(void)a;
 	if (req->ima.len == 0)
 		return 0;
 	v->has_ima = 1;
 	sha256(v->ima_digest, req->ima.p, req->ima.len);
-	if (req->ima_offset != 0)
-		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-offset-unsupported",
-					   "IMA chunk from entry %llu: this broker checks whole "
-					   "lists only, send from offset 0",
-					   (unsigned long long)req->ima_offset);
+	memset(&prev, 0, sizeof(prev));
+	if (req->ima_offset != 0 && ima_position(&prev, v, a, req, agent_id) < 0)
+		return -1;
 	rc = evlog_ima_parse(&ima, req->ima.p, req->ima.len, EVLOG_IMA_AUTO, &err);
 	if (rc < 0)
 		return api__verdict_refuse(v, API_HTTP_BAD_REQUEST, "ima-malformed", "IMA: %s",
 					   err.msg);
+	count = evlog_ima_count(ima);
+	if (count > UINT64_MAX - req->ima_offset) {
+		evlog_ima_free(ima);
+		return api__verdict_refuse(v, API_HTTP_BAD_REQUEST, "malformed",
+					   "IMA chunk from entry %llu: offset out of range",
+					   (unsigned long long)req->ima_offset);
+	}
 	rc = evlog_ima_check_template_hashes(ima, &bad, &err);
 	if (rc < 0) {
 		evlog_ima_free(ima);
 		v->ar4si[WIRE_AR_EXECUTABLES - 1] = WIRE_TIER_CONTRAINDICATED;
 		return api__verdict_refuse(v, API_HTTP_FORBIDDEN, "ima-mismatch",
-					   "IMA entry %zu: template hash does not match its data",
-					   bad);
+					   "IMA entry %llu: template hash does not match its data",
+					   (unsigned long long)(req->ima_offset + bad));
 	}
+	memset(next, 0, sizeof(*next));
 	for (i = 0; i < v->pcrs.num_banks; i++) {
 		const struct tpmq_pcr_bank *qb = &v->pcrs.banks[i];
+		const struct store_ima_bank *sb = NULL;
 		size_t ds = eph_hash_size(qb->alg);
 
 		if (!(quoted_mask(v, qb->alg) & (1u << 10)))
 			continue;
-		rc = evlog_ima_replay(pcr10, ima, qb->alg, 10, &err);
+		covered++;
+		if (req->ima_offset == 0) {
+			rc = evlog_ima_replay(pcr10, ima, qb->alg, 10, &err);
+		} else {
+			/* A bank the broker has no running value of cannot be
+			 * checked from a chunk; the others still are. */
+			sb = stored_bank(&prev, qb->alg);
+			if (sb == NULL || sb->size != ds)
+				continue;
+			memcpy(pcr10, sb->pcr10, ds);
+			rc = evlog_ima_extend(pcr10, ima, qb->alg, 10, &err);
+		}
 		if (rc < 0 || memcmp(pcr10, qb->pcr[10], ds) != 0) {
 			evlog_ima_free(ima);
 			v->ar4si[WIRE_AR_EXECUTABLES - 1] = WIRE_TIER_CONTRAINDICATED;
+			if (req->ima_offset != 0)
+				return api__verdict_refuse(
+					v, API_HTTP_FORBIDDEN, "ima-mismatch",
+					"PCR 10 (%s): the IMA chunk from entry %llu does not "
+					"extend the broker's value to the quoted one",
+					eph_hash_name(qb->alg),
+					(unsigned long long)req->ima_offset);
 			return api__verdict_refuse(v, API_HTTP_FORBIDDEN, "ima-mismatch",
 						   "PCR 10 (%s): the IMA list does not replay to "
 						   "the quoted value", eph_hash_name(qb->alg));
 		}
-		compared++;
+		if (next->num_banks < STORE_IMA_BANKS && ds <= STORE_IMA_DIGEST_MAX) {
+			struct store_ima_bank *nb = &next->banks[next->num_banks++];
+
+			nb->alg = qb->alg;
+			nb->size = (uint8_t)ds;
+			memcpy(nb->pcr10, qb->pcr[10], ds);
+		}
 	}
 	evlog_ima_free(ima);
-	if (compared == 0)
+	if (covered == 0)
 		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-uncovered",
 					   "an IMA list was sent but the quote does not cover PCR 10");
-	/* Consistent with the TPM; judging the files needs an allowlist (appraise). */
+	if (next->num_banks == 0)
+		return api__verdict_refuse(v, API_HTTP_UNPROCESSABLE, "ima-offset",
+					   "IMA chunk from entry %llu: the broker holds PCR 10 of "
+					   "none of the quoted banks: expected entry 0",
+					   (unsigned long long)req->ima_offset);
+	next->reset_count = v->quote.reset_count;
+	next->entries = req->ima_offset + count;
+	v->has_ima_state = 1;
+	/* Consistent with the TPM; judging the files needs an allowlist (appraise),
+	 * which sees only this chunk's entries: the earlier ones were appraised
+	 * when they arrived. */
 	v->ar4si[WIRE_AR_EXECUTABLES - 1] = WIRE_TIER_WARNING;
 	api__verdict_attr(v, "ima", "matches-quote", 0.8f);
 	return 0;

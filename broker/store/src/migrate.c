@@ -114,6 +114,14 @@ static const char *const migrations[] = {
 	"  usage TEXT NOT NULL CHECK (json_valid(usage)),\n"
 	"  done INTEGER NOT NULL CHECK (done IN (0, 1))\n"
 	") STRICT;\n",
+
+	/* 3: each agent's position in its IMA list (imastate.c packs pcr10). */
+	"CREATE TABLE ima_state (\n"
+	"  agent_id TEXT PRIMARY KEY NOT NULL REFERENCES agents(id),\n"
+	"  reset_count INTEGER NOT NULL,\n"
+	"  entries INTEGER NOT NULL CHECK (entries >= 0),\n"
+	"  pcr10 BLOB NOT NULL\n"
+	") STRICT;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,

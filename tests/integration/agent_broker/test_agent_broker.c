@@ -2,8 +2,10 @@
  * test_agent_broker.c - libagentc against the real ephemera-broker on
  * 127.0.0.1 and a swtpm: enrol -> attest accepted; a restart (new TPM
  * context, new client) reloads the AK and attests without enrolling again;
- * a tampered boot (PCR 8) is refused with a message naming PCR 8; and
- * ephemeractl lists the agent and its attestations.
+ * a tampered boot (PCR 8) is refused with a message naming PCR 8;
+ * ephemeractl lists the agent and its attestations; and an IMA list sent in
+ * chunks (the broker extends its stored PCR 10 by each new chunk) is
+ * accepted while it matches the TPM and refused when an entry is edited.
  *
  * Needs swtpm (ctest label "swtpm") and the binaries $EPH_BINARY_DIR/
  * broker/daemon/ephemera-broker and broker/ctl/ephemeractl. Each test
@@ -20,6 +22,7 @@
 
 #include "../tpm/swtpm_fixture.h"
 #include "agentc.h"
+#include "eph_hash.h"
 #include "testutil.h"
 #include "tpmq.h"
 
@@ -286,6 +289,132 @@ Test(agent_broker, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .f
 	cr_assert_eq(ctl(&out, args), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "\"accepted\": false"), "%s", out);
 	free(out);
+	agentc_free(a);
+	tpmq_close(tpm);
+}
+
+/*
+ * IMA, as the kernel does it for the ima-ng template: template data =
+ * [u32 len]["sha256:\0" digest] [u32 len][path\0]; the list records
+ * SHA1(data); PCR 10 gets H_bank(data) in every bank (tpmq_pcr_extend_data).
+ * Binary list entry: u32 pcr | hash[20] | u32 6 | "ima-ng" | u32 len | data.
+ */
+static void ng_data(struct tu_buf *d, const char *path, uint8_t fill)
+{
+	static const char algo[] = "sha256:"; /* sent with its NUL */
+	uint8_t dig[32];
+
+	memset(dig, fill, sizeof(dig));
+	tu_u32(d, (uint32_t)(sizeof(algo) + sizeof(dig)));
+	tu_put(d, algo, sizeof(algo));
+	tu_put(d, dig, sizeof(dig));
+	tu_u32(d, (uint32_t)strlen(path) + 1);
+	tu_put(d, path, strlen(path) + 1);
+}
+
+static void ima_append(struct tu_buf *list, const struct tu_buf *d)
+{
+	uint8_t h[20];
+
+	cr_assert_eq(eph_hash(EPH_ALG_SHA1, d->p, d->n, h), 0);
+	tu_u32(list, 10);
+	tu_put(list, h, sizeof(h));
+	tu_u32(list, 6);
+	tu_put(list, "ima-ng", 6);
+	tu_u32(list, (uint32_t)d->n);
+	tu_put(list, d->p, d->n);
+}
+
+/* Measure path into PCR 10 of the TPM and append an entry to the list:
+ * the true one, or with tamper an edited one (another path, hash redone). */
+static void measure(struct tu_buf *list, tpmq_tpm *tpm, const char *path, uint8_t fill,
+                    int tamper)
+{
+	struct tu_buf d = {0}, shown = {0};
+	struct eph_err err = {{0}};
+
+	ng_data(&d, path, fill);
+	cr_assert_eq(tpmq_pcr_extend_data(tpm, 10, d.p, d.n, &err), 0, "%s", err.msg);
+	if (tamper) {
+		ng_data(&shown, "/usr/bin/innocent", fill);
+		ima_append(list, &shown);
+	} else {
+		ima_append(list, &d);
+	}
+	tu_free(&d);
+	tu_free(&shown);
+}
+
+Test(agent_broker, ima_list_sent_in_chunks, .init = setup_good, .fini = teardown,
+     .timeout = 180)
+{
+	struct agentc_evidence ev = evidence();
+	struct agentc_result res;
+	enum agentc_enrolment how = 0;
+	struct eph_err err = {{0}};
+	struct tu_buf list = {0};
+	agentc *a = client();
+	tpmq_tpm *tpm = fx_open(0);
+	char imapath[700];
+	size_t before;
+	int rc;
+
+	snprintf(imapath, sizeof(imapath), "%s", fx_path("binary_runtime_measurements"));
+	ev.ima = imapath;
+	cr_assert_eq(agentc_enrol(&how, NULL, a, tpm, 0, &err), 0, "%s", err.msg);
+
+	/* 1. the whole list, from entry 0 */
+	measure(&list, tpm, "/usr/bin/a", 0x11, 0);
+	measure(&list, tpm, "/usr/lib/b.so", 0x22, 0);
+	measure(&list, tpm, "/etc/c.conf", 0x33, 0);
+	fx_write(imapath, list.p, list.n);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, 0, "attest 1: %s | broker log: %s", err.msg,
+	             slurp(fx_path("broker/broker.log")));
+	cr_assert_str_eq(res.resp.directive, "continue");
+	cr_assert_eq(res.ima_offset, 0);
+	cr_assert_eq(res.ima_entries, 3);
+
+	/* 2. two new entries: only they are sent, from entry 3 */
+	measure(&list, tpm, "/usr/bin/d", 0x44, 0);
+	measure(&list, tpm, "/usr/bin/e", 0x55, 0);
+	fx_write(imapath, list.p, list.n);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, 0, "attest 2: %s | broker log: %s", err.msg,
+	             slurp(fx_path("broker/broker.log")));
+	cr_assert_str_eq(res.resp.directive, "continue");
+	cr_assert_eq(res.ima_offset, 3);
+	cr_assert_eq(res.ima_entries, 2);
+
+	/* 3. the file shows another entry than the one measured: refused */
+	before = list.n;
+	measure(&list, tpm, "/usr/bin/f", 0x66, 1);
+	fx_write(imapath, list.p, list.n);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, EPH_EPOLICY, "rc %d: %s", rc, err.msg);
+	cr_assert_eq(res.ima_offset, 5);
+	cr_assert_eq(res.ima_entries, 1);
+	cr_assert_eq(res.refusal.http_status, 403);
+	cr_assert_str_eq(res.refusal.code, "ima-mismatch");
+	cr_assert_not_null(strstr(res.refusal.message, "PCR 10"), "%s", res.refusal.message);
+
+	/* 4. the true entry: the refusal did not move the broker's position */
+	list.n = before;
+	{
+		struct tu_buf d = {0};
+
+		ng_data(&d, "/usr/bin/f", 0x66);
+		ima_append(&list, &d);
+		tu_free(&d);
+	}
+	fx_write(imapath, list.p, list.n);
+	rc = agentc_attest(&res, a, tpm, &ev, &err);
+	cr_assert_eq(rc, 0, "attest 4: %s | broker log: %s", err.msg,
+	             slurp(fx_path("broker/broker.log")));
+	cr_assert_eq(res.ima_offset, 5);
+	cr_assert_eq(res.ima_entries, 1);
+
+	tu_free(&list);
 	agentc_free(a);
 	tpmq_close(tpm);
 }

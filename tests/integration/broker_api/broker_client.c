@@ -186,6 +186,13 @@ void bf_challenge(uint8_t nonce[WIRE_NONCE_LEN], const char *agent_id)
 void bf_attest(struct bf_resp *out, tpmq_tpm *tpm, const char *agent_id,
 	       const uint8_t nonce[WIRE_NONCE_LEN], const char *log_path)
 {
+	bf_attest_ima(out, tpm, agent_id, nonce, log_path, NULL, 0, 0);
+}
+
+void bf_attest_ima(struct bf_resp *out, tpmq_tpm *tpm, const char *agent_id,
+		   const uint8_t nonce[WIRE_NONCE_LEN], const char *log_path,
+		   const uint8_t *ima, size_t ima_len, uint64_t ima_offset)
+{
 	struct eph_err err = {{0}};
 	struct tpmq_pcrsel sel;
 	struct tpmq_pcrs pcrs;
@@ -224,10 +231,18 @@ void bf_attest(struct bf_resp *out, tpmq_tpm *tpm, const char *agent_id,
 		req->eventlog.p = log;
 		req->eventlog.len = log_len;
 	}
+	if (ima_len > 0) {
+		req->ima.p = malloc(ima_len);
+		cr_assert_not_null(req->ima.p);
+		memcpy(req->ima.p, ima, ima_len);
+		req->ima.len = ima_len;
+	}
+	req->ima_offset = ima_offset;
 	cr_assert_eq(wire_attest_req_encode(&body, &body_len, req, &err), 0, "%s", err.msg);
 	bf_http(out, "POST", "/v1/attest", "application/cbor", body, body_len, NULL, 0);
 	free(body);
 	free(log);
+	free(req->ima.p);
 	free(quote);
 	free(sig);
 	free(req);

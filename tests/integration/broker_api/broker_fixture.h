@@ -77,6 +77,12 @@ void bf_challenge(uint8_t nonce[WIRE_NONCE_LEN], const char *agent_id);
 void bf_attest(struct bf_resp *out, tpmq_tpm *tpm, const char *agent_id,
 	       const uint8_t nonce[WIRE_NONCE_LEN], const char *log_path);
 
+/* bf_attest with an IMA list chunk (ima_len bytes, not owned) from entry
+ * ima_offset. */
+void bf_attest_ima(struct bf_resp *out, tpmq_tpm *tpm, const char *agent_id,
+		   const uint8_t nonce[WIRE_NONCE_LEN], const char *log_path,
+		   const uint8_t *ima, size_t ima_len, uint64_t ima_offset);
+
 /*
  * Write policy/golden-pcrs.json from the TPM's sha256 PCRs 0-8 (corrupt >= 0:
  * that PCR's golden value is wrong), SIGHUP the broker and wait until it

@@ -2,7 +2,8 @@
  * test_attest.c - enrolment and attestation against a real ephemera-broker
  * and swtpm: accepted with a matching firmware log (AR4SI configuration
  * affirming, recorded), refused with a tampered one (PCR 8 named, recorded
- * with the reason), nonce replay, another agent's nonce, another AK's quote.
+ * with the reason), nonce replay, another agent's nonce, another AK's quote,
+ * an IMA chunk checked against the agent's stored IMA position.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -15,6 +16,8 @@
 #include <jansson.h>
 
 #include "broker_fixture.h"
+#include "eph_hash.h"
+#include "testutil.h"
 
 TestSuite(broker_attest, .init = bf_setup, .fini = bf_teardown, .timeout = 120);
 
@@ -202,5 +205,86 @@ Test(broker_attest, golden_pcr_mismatch_after_sighup_is_a_policy_refusal)
 	bf_attest(&r, ag.tpm, ag.id, nonce, log);
 	bf_expect_error(&r, 422, "policy-refused", "configuration");
 	bf_resp_free(&r);
+	bf_agent_close(&ag);
+}
+
+/* Measure an ima-ng entry into PCR 10 (every bank, H_bank(data)) and append
+ * it to a binary list: u32 10 | SHA1(data) | u32 6 "ima-ng" | u32 len data. */
+static void ima_measure(struct tu_buf *list, tpmq_tpm *tpm, const char *path, uint8_t fill)
+{
+	static const char algo[] = "sha256:";
+	struct tu_buf d = {0};
+	struct eph_err err = {{0}};
+	uint8_t dig[32], h[20];
+
+	memset(dig, fill, sizeof(dig));
+	tu_u32(&d, (uint32_t)(sizeof(algo) + sizeof(dig)));
+	tu_put(&d, algo, sizeof(algo));
+	tu_put(&d, dig, sizeof(dig));
+	tu_u32(&d, (uint32_t)strlen(path) + 1);
+	tu_put(&d, path, strlen(path) + 1);
+	cr_assert_eq(tpmq_pcr_extend_data(tpm, 10, d.p, d.n, &err), 0, "%s", err.msg);
+	cr_assert_eq(eph_hash(EPH_ALG_SHA1, d.p, d.n, h), 0);
+	tu_u32(list, 10);
+	tu_put(list, h, sizeof(h));
+	tu_u32(list, 6);
+	tu_put(list, "ima-ng", 6);
+	tu_u32(list, (uint32_t)d.n);
+	tu_put(list, d.p, d.n);
+	tu_free(&d);
+}
+
+Test(broker_attest, ima_chunk_must_follow_the_brokers_position)
+{
+	const char *log = bf_firmware_boot(0);
+	struct tu_buf list = {0};
+	struct bf_agent ag;
+	struct bf_resp r;
+	uint8_t nonce[WIRE_NONCE_LEN];
+	size_t first;
+
+	bf_enrol(&ag);
+	ima_measure(&list, ag.tpm, "/usr/bin/a", 0x11);
+	ima_measure(&list, ag.tpm, "/usr/bin/b", 0x22);
+	first = list.n;
+
+	/* a chunk before any whole list: nothing to extend from */
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p, list.n, 2);
+	bf_expect_error(&r, 422, "ima-offset", "expected entry 0");
+	bf_resp_free(&r);
+
+	/* the whole list, both banks replayed from zero */
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p, list.n, 0);
+	cr_assert_eq(r.status, 200, "HTTP %ld, see %s", r.status, bf.log);
+	bf_resp_free(&r);
+
+	/* one new entry, claimed at the wrong place */
+	ima_measure(&list, ag.tpm, "/usr/bin/c", 0x33);
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p + first, list.n - first, 5);
+	bf_expect_error(&r, 422, "ima-offset", "expected entry 2");
+	bf_resp_free(&r);
+
+	/* at the right place: extended from the stored PCR 10 */
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p + first, list.n - first, 2);
+	cr_assert_eq(r.status, 200, "HTTP %ld, see %s", r.status, bf.log);
+	bf_resp_free(&r);
+
+	/* the same chunk again: the broker has moved on to entry 3 */
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p + first, list.n - first, 2);
+	bf_expect_error(&r, 422, "ima-offset", "expected entry 3");
+	bf_resp_free(&r);
+
+	/* a whole list again re-initialises the position */
+	bf_challenge(nonce, ag.id);
+	bf_attest_ima(&r, ag.tpm, ag.id, nonce, log, list.p, list.n, 0);
+	cr_assert_eq(r.status, 200, "HTTP %ld, see %s", r.status, bf.log);
+	bf_resp_free(&r);
+
+	tu_free(&list);
 	bf_agent_close(&ag);
 }

@@ -72,7 +72,8 @@ Test(store, upgrade_from_v1_keeps_data, .init = stu_setup, .fini = stu_teardown)
 
 	db = stu_raw();
 	cr_assert_eq(stu_raw_int(db, "SELECT count(*) FROM audit_log"), 1);
-	cr_assert_eq(stu_raw_int(db, "SELECT count(*) FROM schema_version"), 2);
+	cr_assert_eq(stu_raw_int(db, "SELECT count(*) FROM schema_version"),
+		     STORE_SCHEMA_VERSION);
 	sqlite3_close(db);
 }
 
