@@ -10,8 +10,12 @@
 #     and verify the quote (ephemera-checkquote);
 #  4. boot a second TPM whose log lies about the kernel command line and show
 #     the verifier naming the PCR that gives it away;
-#  5. replay an IMA measurement list into PCR 10;
-#  6. if this machine has a readable firmware log of its own, replay that too.
+#  5. run the broker (TLS 1.3, its key pinned by the agents) with the honest
+#     boot's PCRs as golden values, and an ephemera-agent round for each
+#     guest: enrolment with credential activation, then attestation, accepted
+#     for guest 1 and refused for guest 2; list the agents with ephemeractl;
+#  6. replay an IMA measurement list into PCR 10;
+#  7. if this machine has a readable firmware log of its own, replay that too.
 #
 # Everything it starts is stopped on exit; state lives in BUILD_DIR/demo/.
 set -euo pipefail
@@ -27,7 +31,9 @@ work="$build/demo"
 	exit 1
 }
 
+broker_pid=
 cleanup() {
+	[ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null
 	"$fx/swtpm-down.sh" --wipe "$work/guest1" >/dev/null 2>&1 || true
 	"$fx/swtpm-down.sh" --wipe "$work/guest2" >/dev/null 2>&1 || true
 }
@@ -111,6 +117,61 @@ echo "ephemera-eventlog --compare exit $rc: $(cat "$work/guest2.err")"
 	exit 1
 }
 
+echo
+echo "== 5. the broker and two agents over HTTPS (TLS 1.3, pinned key)"
+mkdir -p "$work/broker" "$work/policy"
+pin=$("$build/broker/daemon/ephemera-broker" --gen-self-signed "$work/broker" 2>/dev/null |
+	grep -o 'sha256//[A-Za-z0-9+/=]*' | head -n1)
+# The known-good boot's PCRs are this demo's golden values: guest 1 booted
+# it; guest 2 lies about its kernel command line.
+python3 - "$work/guest1-pcrs.yaml" "$work/policy/golden-pcrs.json" <<'PY'
+import json, re, sys
+banks, cur = {}, None
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*(sha\d+):\s*$", line)
+    if m:
+        cur = banks.setdefault(m.group(1), {})
+        continue
+    m = re.match(r"\s*(\d+)\s*:\s*0x([0-9A-Fa-f]+)", line)
+    if m and cur is not None:
+        cur[m.group(1)] = m.group(2).lower()
+json.dump({"sha256": banks.get("sha256", {})}, open(sys.argv[2], "w"), indent=1)
+PY
+cp "$root/docs/examples/policy/policy.json" "$work/policy/"
+"$build/broker/daemon/ephemera-broker" --tls-cert "$work/broker/broker-cert.pem" \
+	--tls-key "$work/broker/broker-key.pem" --store "$work/broker/state.db" \
+	--ek-trust "$work/trust" --policy "$work/policy" --port 0 \
+	--port-file "$work/broker/port" 2>"$work/broker/broker.log" &
+broker_pid=$!
+for _ in $(seq 50); do [ -s "$work/broker/port" ] && break; sleep 0.1; done
+[ -s "$work/broker/port" ] || {
+	cat "$work/broker/broker.log" >&2
+	echo "demo.sh: the broker did not start" >&2
+	exit 1
+}
+url="https://127.0.0.1:$(cat "$work/broker/port")"
+echo "ephemera-broker on $url, key pin $pin"
+agent() { # NAME GUEST: one enrol + attest round of ephemera-agent
+	local tcti
+	tcti=$(sed -n "s/^EPH_TCTI='\(.*\)'$/\1/p" "$work/$2/env")
+	"$build/agent/daemon/ephemera-agent" --broker "$url" --pin "$pin" --tcti "$tcti" \
+		--state-dir "$work/$1" --eventlog "$work/$2.log" --ima "" --cvm none \
+		--hostname "$1" --once 2>"$work/$1.log"
+}
+set +e
+agent agent1 guest1
+rc1=$?
+agent agent2 guest2
+rc2=$?
+set -e
+echo "agent1 (honest boot): exit $rc1"
+grep -E 'enrolled|attested' "$work/agent1.log" | sed 's/^/  /'
+echo "agent2 (hidden init=/bin/sh): exit $rc2"
+grep -E 'enrolled|refused' "$work/agent2.log" | sed 's/^/  /'
+ctl="$build/broker/ctl/ephemeractl --broker $url --pin $pin"
+echo "ephemeractl agents list:"
+$ctl agents list | sed 's/^/  /'
+
 pick() { # first readable, non-empty file of the arguments
 	local f
 	for f in "$@"; do
@@ -127,7 +188,7 @@ ima=$(pick /sys/kernel/security/ima/binary_runtime_measurements \
 	"$root/tests/fuzz/corpora/ima/bin-ima-ng" || true)
 if [ -n "$ima" ]; then
 	echo
-	echo "== 5. an IMA measurement list replayed into PCR 10: $ima"
+	echo "== 6. an IMA measurement list replayed into PCR 10: $ima"
 	"$cli" --ima "$ima" >"$work/ima.yaml"
 	echo "$(grep -c '^- EntryNum:' "$work/ima.yaml") entries, every template hash checked; last entry and PCR 10:"
 	tail -n 12 "$work/ima.yaml"
@@ -136,7 +197,7 @@ fi
 host=/sys/kernel/security/tpm0/binary_bios_measurements
 if [ -r "$host" ] && [ -s "$host" ]; then
 	echo
-	echo "== 6. this machine's own firmware log ($host)"
+	echo "== 7. this machine's own firmware log ($host)"
 	"$cli" --pcrs-only "$host" || true
 fi
 
