@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "agentd.h"
+#include "eph_conf.h"
 #include "eph_file.h"
 #include "tpmq.h"
 
@@ -209,76 +210,38 @@ static int set(struct agentd_opts *o, const struct opt *op, const char *val, con
 	return -1;
 }
 
-static char *trim(char *s)
+/* One setting of the config file (eph_conf_parse callback). */
+static int file_setting(void *ctx, const struct eph_conf_line *l, struct eph_err *err)
 {
-	char *e;
+	struct agentd_opts *o = ctx;
+	const struct opt *op = find(l->key, strlen(l->key));
+	const char *val = l->val;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
+	if (op == NULL || op->cli_only)
+		return eph_err_set(err, EPH_EFORMAT, "%s: unknown key \"%s\"", l->where, l->key);
+	if (op->kind == K_FLAG) {
+		if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0)
+			val = "1";
+		else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0)
+			return 0;
+		else
+			return eph_err_set(err, EPH_EFORMAT, "%s: bad value \"%s\" for %s (yes|no)",
+					   l->where, val, l->key);
+	}
+	/* set() prints its own message. */
+	return set(o, op, val, l->where) < 0 ? EPH_EFORMAT : 0;
 }
 
 static int load_file(struct agentd_opts *o, const char *path)
 {
 	struct eph_err err = {{0}};
 	size_t len = 0;
-	char *line, *next;
-	unsigned lineno = 0;
 
-	if (eph_file_read((uint8_t **)&o->file_text, &len, path, CONFIG_MAX, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+	if (eph_file_read((uint8_t **)&o->file_text, &len, path, CONFIG_MAX, &err) < 0 ||
+	    eph_conf_parse(o->file_text, len, path, file_setting, o, &err) < 0) {
+		if (err.msg[0] != '\0')
+			fprintf(stderr, PROG ": %s\n", err.msg);
 		return -1;
-	}
-	if (memchr(o->file_text, '\0', len) != NULL) {
-		fprintf(stderr, PROG ": %s: contains a NUL byte\n", path);
-		return -1;
-	}
-	for (line = o->file_text; line != NULL; line = next) {
-		char *eq, *key, *val, where[300];
-		const struct opt *op;
-		int n;
-
-		lineno++;
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		key = trim(line);
-		if (*key == '\0' || *key == '#')
-			continue;
-		n = snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (n < 0 || (size_t)n >= sizeof(where)) {
-			fprintf(stderr, PROG ": configuration path too long\n");
-			return -1;
-		}
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			fprintf(stderr, PROG ": %s: expected key = value\n", where);
-			return -1;
-		}
-		*eq = '\0';
-		key = trim(key);
-		val = trim(eq + 1);
-		op = find(key, strlen(key));
-		if (op == NULL || op->cli_only) {
-			fprintf(stderr, PROG ": %s: unknown key \"%s\"\n", where, key);
-			return -1;
-		}
-		if (op->kind == K_FLAG) {
-			if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0)
-				val = "1";
-			else if (strcmp(val, "no") != 0 && strcmp(val, "false") != 0) {
-				fprintf(stderr, PROG ": %s: bad value \"%s\" for %s (yes|no)\n",
-				        where, val, key);
-				return -1;
-			} else {
-				continue;
-			}
-		}
-		if (set(o, op, val, where) < 0)
-			return -1;
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "broker-opts.h"
+#include "eph_conf.h"
 #include "eph_file.h"
 
 #define CONFIG_MAX (64u << 10)
@@ -167,56 +168,29 @@ static int set(struct broker_opts *o, const struct opt *op, const char *val, con
 	return -1;
 }
 
-static char *trim(char *s)
+/* One setting of the config file (eph_conf_parse callback). */
+static int file_setting(void *ctx, const struct eph_conf_line *l, struct eph_err *err)
 {
-	char *e;
+	struct broker_opts *o = ctx;
+	const struct opt *op = find(l->key, strlen(l->key));
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
+	if (op == NULL || op->kind == K_FLAG || strcmp(l->key, "config") == 0)
+		return eph_err_set(err, EPH_EFORMAT, "%s: unknown option \"%s\"", l->where,
+				   l->key);
+	/* set() prints its own message. */
+	return set(o, op, l->val, l->where) < 0 ? EPH_EFORMAT : 0;
 }
 
 static int load_file(struct broker_opts *o, const char *path)
 {
 	struct eph_err err = {{0}};
 	size_t len = 0;
-	char *line, *next;
-	unsigned lineno = 0;
 
-	if (eph_file_read((uint8_t **)&o->file_text, &len, path, CONFIG_MAX, &err) < 0) {
-		fprintf(stderr, "ephemera-broker: %s\n", err.msg);
+	if (eph_file_read((uint8_t **)&o->file_text, &len, path, CONFIG_MAX, &err) < 0 ||
+	    eph_conf_parse(o->file_text, len, path, file_setting, o, &err) < 0) {
+		if (err.msg[0] != '\0')
+			fprintf(stderr, "ephemera-broker: %s\n", err.msg);
 		return -1;
-	}
-	for (line = o->file_text; line != NULL; line = next) {
-		char *eq, *key, *val, where[300];
-		const struct opt *op;
-
-		lineno++;
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		key = trim(line);
-		if (*key == '\0' || *key == '#')
-			continue;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		eq = strchr(key, '=');
-		if (eq == NULL) {
-			fprintf(stderr, "ephemera-broker: %s: expected NAME = VALUE\n", where);
-			return -1;
-		}
-		*eq = '\0';
-		key = trim(key);
-		val = trim(eq + 1);
-		op = find(key, strlen(key));
-		if (op == NULL || op->kind == K_FLAG || strcmp(key, "config") == 0) {
-			fprintf(stderr, "ephemera-broker: %s: unknown option \"%s\"\n", where, key);
-			return -1;
-		}
-		if (set(o, op, val, where) < 0)
-			return -1;
 	}
 	return 0;
 }

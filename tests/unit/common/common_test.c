@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eph_conf.h"
 #include "eph_cur.h"
 #include "eph_err.h"
 #include "eph_file.h"
@@ -128,4 +129,47 @@ Test(common, report_data_binding_is_sha512_of_nonce_then_name)
 		     0);
 	cr_assert_eq(eph_hash(EPH_ALG_SHA512, cat, 5, want), 0);
 	cr_assert_eq(memcmp(got, want, 64), 0);
+}
+
+struct conf_seen {
+	int n;
+	char keys[4][32];
+	char vals[4][32];
+};
+
+static int conf_cb(void *ctx, const struct eph_conf_line *l, struct eph_err *err)
+{
+	struct conf_seen *s = ctx;
+
+	if (strcmp(l->key, "stop") == 0)
+		return eph_err_set(err, EPH_EFORMAT, "%s: stop here", l->where);
+	snprintf(s->keys[s->n], sizeof(s->keys[0]), "%s", l->key);
+	snprintf(s->vals[s->n], sizeof(s->vals[0]), "%s", l->val);
+	s->n++;
+	return 0;
+}
+
+Test(common, conf_lines_comments_and_errors)
+{
+	char text[] = "# comment\n\n  port = 8443 \r\nname=  a b \nempty =\nstop = 1\nnever = 2";
+	char bad[] = "ok = 1\nno equals sign here\n";
+	char nokey[] = " = value\n";
+	struct conf_seen s;
+	struct eph_err err = {{0}};
+
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(eph_conf_parse(text, strlen(text), "f.conf", conf_cb, &s, &err), EPH_EFORMAT);
+	cr_assert_str_eq(err.msg, "f.conf:6: stop here");
+	cr_assert_eq(s.n, 3);
+	cr_assert_str_eq(s.keys[0], "port");
+	cr_assert_str_eq(s.vals[0], "8443");
+	cr_assert_str_eq(s.vals[1], "a b");
+	cr_assert_str_eq(s.vals[2], "");
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(eph_conf_parse(bad, strlen(bad), "g.conf", conf_cb, &s, &err), EPH_EFORMAT);
+	cr_assert_str_eq(err.msg, "g.conf:2: expected key = value");
+	cr_assert_eq(eph_conf_parse(nokey, strlen(nokey), "h", conf_cb, &s, &err), EPH_EFORMAT);
+	cr_assert_str_eq(err.msg, "h:1: empty key");
+	cr_assert_eq(eph_conf_parse(text, sizeof(text), "n", conf_cb, &s, &err), EPH_EFORMAT);
+	cr_assert(strstr(err.msg, "NUL byte") != NULL, "%s", err.msg);
 }
