@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eph_rng.h"
 #include "qnet.h"
 
 /*
@@ -92,7 +93,7 @@ void qnet__backward(const qnet_model *m, const float *params, float *const *acts
 
 /* rng.c: xoshiro256** seeded through splitmix64. */
 struct qnet__rng {
-	uint64_t s[4];
+	struct eph_rng g; /* common/eph_rng.h */
 };
 void qnet__rng_seed(struct qnet__rng *r, uint64_t seed);
 uint64_t qnet__rng_next(struct qnet__rng *r);

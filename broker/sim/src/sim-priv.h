@@ -10,12 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eph_rng.h"
 #include "sim.h"
 
 /* ---- PRNG: xoshiro256** seeded through splitmix64 (never rand()) ---- */
 
 struct sim__rng {
-	uint64_t s[4];
+	struct eph_rng g; /* common/eph_rng.h */
 };
 
 uint64_t sim__splitmix64(uint64_t *x);
