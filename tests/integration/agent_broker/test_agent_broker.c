@@ -205,8 +205,7 @@ static int ctl(char **out, const char *args)
 	return tu_run(cmd, out);
 }
 
-Test(agent_broker, enrol_attest_restart_and_ctl, .init = setup_good, .fini = teardown,
-     .timeout = 180)
+Test(agent_broker, enrol_attest_restart_and_ctl, .init = setup_good, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;
@@ -263,8 +262,7 @@ Test(agent_broker, enrol_attest_restart_and_ctl, .init = setup_good, .fini = tea
 	tpmq_close(tpm);
 }
 
-Test(agent_broker, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .fini = teardown,
-     .timeout = 180)
+Test(agent_broker, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;
@@ -345,8 +343,7 @@ static void measure(struct tu_buf *list, tpmq_tpm *tpm, const char *path, uint8_
 	tu_free(&shown);
 }
 
-Test(agent_broker, ima_list_sent_in_chunks, .init = setup_good, .fini = teardown,
-     .timeout = 180)
+Test(agent_broker, ima_list_sent_in_chunks, .init = setup_good, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;

@@ -319,7 +319,7 @@ static unsigned accepted(const char *id)
 	return n;
 }
 
-Test(agent_daemon, unknown_config_key_names_file_and_line, .timeout = 30)
+Test(agent_daemon, unknown_config_key_names_file_and_line)
 {
 	char dir[] = "/tmp/eph-agentd-XXXXXX", conf[300], cmd[1200], *out = NULL;
 	FILE *f;
@@ -355,8 +355,7 @@ Test(agent_daemon, unknown_config_key_names_file_and_line, .timeout = 30)
 	rmdir(dir);
 }
 
-Test(agent_daemon, no_tpm_exits_3_naming_the_tcti, .init = setup_no_broker, .fini = teardown,
-     .timeout = 60)
+Test(agent_daemon, no_tpm_exits_3_naming_the_tcti, .init = setup_no_broker, .fini = teardown)
 {
 	char tcti[80];
 	const char *log;
@@ -371,7 +370,7 @@ Test(agent_daemon, no_tpm_exits_3_naming_the_tcti, .init = setup_no_broker, .fin
 	cr_assert_not_null(strstr(log, tcti), "%s", log);
 }
 
-Test(agent_daemon, once_enrols_and_attests, .init = setup_good, .fini = teardown, .timeout = 120)
+Test(agent_daemon, once_enrols_and_attests, .init = setup_good, .fini = teardown)
 {
 	static const char *const extra[] = {"--once", NULL};
 	char id[256], *out = NULL;
@@ -400,7 +399,7 @@ Test(agent_daemon, once_enrols_and_attests, .init = setup_good, .fini = teardown
 	cr_assert_eq(accepted(id), 2);
 }
 
-Test(agent_daemon, periodic_until_sigterm, .init = setup_good, .fini = teardown, .timeout = 120)
+Test(agent_daemon, periodic_until_sigterm, .init = setup_good, .fini = teardown)
 {
 	static const char *const extra[] = {"--period-s", "1", NULL};
 	char id[256];
@@ -426,8 +425,7 @@ Test(agent_daemon, periodic_until_sigterm, .init = setup_good, .fini = teardown,
 	cr_log_info("agent log:\n%s", slurp(agentlog));
 }
 
-Test(agent_daemon, tampered_boot_refused_exit_5, .init = setup_tampered, .fini = teardown,
-     .timeout = 120)
+Test(agent_daemon, tampered_boot_refused_exit_5, .init = setup_tampered, .fini = teardown)
 {
 	const char *log;
 	int st;
@@ -441,8 +439,7 @@ Test(agent_daemon, tampered_boot_refused_exit_5, .init = setup_tampered, .fini =
 	cr_log_info("agent log:\n%s", log);
 }
 
-Test(agent_daemon, broker_down_at_start_exit_4, .init = setup_no_broker, .fini = teardown,
-     .timeout = 60)
+Test(agent_daemon, broker_down_at_start_exit_4, .init = setup_no_broker, .fini = teardown)
 {
 	static const char *const extra[] = {"--start-timeout", "2", NULL};
 	double t0 = fx_ms();

@@ -123,8 +123,7 @@ static struct agentc_evidence evidence(void)
 	return ev;
 }
 
-Test(agentc_flows, enrol_attest_restart_reloads, .init = setup_good, .fini = teardown,
-     .timeout = 120)
+Test(agentc_flows, enrol_attest_restart_reloads, .init = setup_good, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;
@@ -186,8 +185,7 @@ Test(agentc_flows, enrol_attest_restart_reloads, .init = setup_good, .fini = tea
 	tpmq_close(tpm);
 }
 
-Test(agentc_flows, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .fini = teardown,
-     .timeout = 120)
+Test(agentc_flows, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;
@@ -215,7 +213,7 @@ Test(agentc_flows, tampered_boot_refused_naming_pcr8, .init = setup_tampered, .f
 	tpmq_close(tpm);
 }
 
-Test(agentc_flows, wrong_pin_stops_enrolment, .init = setup_good, .fini = teardown, .timeout = 120)
+Test(agentc_flows, wrong_pin_stops_enrolment, .init = setup_good, .fini = teardown)
 {
 	enum agentc_enrolment how = 0;
 	struct eph_err err = {{0}};
@@ -240,8 +238,7 @@ Test(agentc_flows, wrong_pin_stops_enrolment, .init = setup_good, .fini = teardo
 	tpmq_close(tpm);
 }
 
-Test(agentc_flows, forgotten_agent_enrols_again_with_force, .init = setup_good, .fini = teardown,
-     .timeout = 120)
+Test(agentc_flows, forgotten_agent_enrols_again_with_force, .init = setup_good, .fini = teardown)
 {
 	struct agentc_evidence ev = evidence();
 	struct agentc_result res;

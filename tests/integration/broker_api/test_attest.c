@@ -19,7 +19,7 @@
 #include "eph_hash.h"
 #include "testutil.h"
 
-TestSuite(broker_attest, .init = bf_setup, .fini = bf_teardown, .timeout = 120);
+TestSuite(broker_attest, .init = bf_setup, .fini = bf_teardown);
 
 /* The agent's history as JSON. */
 static json_t *history(const char *agent_id)

@@ -20,7 +20,7 @@
 #include "cwt.h"
 #endif
 
-TestSuite(broker_envs, .init = bf_setup, .fini = bf_teardown, .timeout = 120);
+TestSuite(broker_envs, .init = bf_setup, .fini = bf_teardown);
 
 static void post_env(struct bf_resp *r, const struct wire_env_create_req *q)
 {

@@ -11,7 +11,7 @@
 
 #include "broker_fixture.h"
 
-TestSuite(broker_http, .init = bf_setup, .fini = bf_teardown, .timeout = 120);
+TestSuite(broker_http, .init = bf_setup, .fini = bf_teardown);
 
 Test(broker_http, oversized_body_is_413_with_an_error_body)
 {

@@ -17,7 +17,7 @@
 
 #define Q CQF_NONCE
 
-TestSuite(cq, .timeout = 120);
+TestSuite(cq);
 
 static const char *need_quotes(void)
 {

@@ -139,7 +139,7 @@ Test(eventlog_cli_synthetic, action_string_stops_at_nul_and_stays_indented)
 	cli_result_free(&r);
 }
 
-Test(eventlog_cli_synthetic, every_truncation_of_a_real_log, .timeout = 300)
+Test(eventlog_cli_synthetic, every_truncation_of_a_real_log)
 {
 	const char *vec = tu_vectors();
 	struct cli_result r;

@@ -166,7 +166,7 @@ out:
 	cli_result_free(&ours);
 }
 
-Test(eventlog_cli, same_as_tpm2_eventlog, .timeout = 300)
+Test(eventlog_cli, same_as_tpm2_eventlog)
 {
 	const char *vec = tu_vectors();
 	size_t p, i, compared = 0, seen = 0;

@@ -40,7 +40,7 @@ static void assert_ended(const char *id, const char *reason, int64_t dec)
 	cr_assert_not_null(strstr(usage, "\"end\":\"destroyed\""), "usage %s", usage);
 }
 
-TestSuite(lifecycle, .init = lc_fx_setup, .fini = lc_fx_teardown, .timeout = 60);
+TestSuite(lifecycle, .init = lc_fx_setup, .fini = lc_fx_teardown);
 
 Test(lifecycle, provision_writes_handle_before_start)
 {

@@ -17,7 +17,7 @@ static char *const sleep30[] = { "/bin/sleep", "30", NULL };
 
 #define T0 2000000
 
-TestSuite(reconcile, .init = lc_fx_setup, .fini = lc_fx_teardown, .timeout = 60);
+TestSuite(reconcile, .init = lc_fx_setup, .fini = lc_fx_teardown);
 
 Test(reconcile, provisioning_without_handle_fails)
 {

@@ -16,7 +16,7 @@
 #include "sbx_fixture.h"
 #include "warmpool.h"
 
-TestSuite(sandbox_life, .init = sbx_fx_setup, .fini = sbx_fx_teardown, .timeout = 120);
+TestSuite(sandbox_life, .init = sbx_fx_setup, .fini = sbx_fx_teardown);
 
 static int has(const struct driver_entry *v, size_t n, const char *id, char *handle)
 {

@@ -13,7 +13,7 @@
 
 #include "sbx_fixture.h"
 
-TestSuite(sandbox_limits, .init = sbx_fx_setup, .fini = sbx_fx_teardown, .timeout = 120);
+TestSuite(sandbox_limits, .init = sbx_fx_setup, .fini = sbx_fx_teardown);
 
 static void run(char *handle, const char *id, char *const *argv)
 {

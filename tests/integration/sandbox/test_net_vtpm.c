@@ -18,7 +18,7 @@
 
 #include "sbx_fixture.h"
 
-TestSuite(sandbox_net, .init = sbx_fx_setup, .fini = sbx_fx_teardown, .timeout = 120);
+TestSuite(sandbox_net, .init = sbx_fx_setup, .fini = sbx_fx_teardown);
 
 static void *echo_once(void *arg)
 {
@@ -120,7 +120,7 @@ static int alive(int pid)
 	return c && c[2] != 'Z'; /* a zombie counts as gone */
 }
 
-Test(sandbox_net, vtpm_per_sandbox, .timeout = 180)
+Test(sandbox_net, vtpm_per_sandbox)
 {
 	char ids[2][DRIVER_ID_MAX + 1], h[2][DRIVER_HANDLE_MAX], *out[2], *ek[2];
 	char *const argv[] = { "/bin/sh", "-c",

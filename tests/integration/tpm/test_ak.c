@@ -12,7 +12,7 @@
 #include "swtpm_fixture.h"
 #include "tpmq.h"
 
-TestSuite(ak, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+TestSuite(ak, .init = fx_setup, .fini = fx_teardown);
 
 static void check_ak(enum tpmq_keyalg ek_alg, enum tpmq_keyalg alg, uint16_t type,
 		     uint16_t scheme, uint16_t hash)

@@ -13,7 +13,7 @@
 #include "swtpm_fixture.h"
 #include "tpmq.h"
 
-TestSuite(credential, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+TestSuite(credential, .init = fx_setup, .fini = fx_teardown);
 
 struct cred {
 	uint8_t *id, *es;

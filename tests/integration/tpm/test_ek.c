@@ -101,7 +101,7 @@ static void check_ek(enum tpmq_keyalg alg, uint16_t name_alg, size_t coord)
 	cr_assert_eq(fx_tpm_handles(0), 0, "transient handles left after tpmq_close");
 }
 
-TestSuite(ek, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+TestSuite(ek, .init = fx_setup, .fini = fx_teardown);
 
 Test(ek, rsa2048_cert_matches_template_l1)
 {
@@ -173,7 +173,7 @@ Test(ek, open_bad_tcti_fails_cleanly)
 	cr_assert_neq(err.msg[0], '\0');
 }
 
-TestSuite(ek_p256, .init = fx_setup_ecc, .fini = fx_teardown, .timeout = 60);
+TestSuite(ek_p256, .init = fx_setup_ecc, .fini = fx_teardown);
 
 Test(ek_p256, ecc_p256_cert_matches_template_l2)
 {

@@ -15,7 +15,7 @@
 #include "swtpm_fixture.h"
 #include "tpmq.h"
 
-TestSuite(lifecycle, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+TestSuite(lifecycle, .init = fx_setup, .fini = fx_teardown);
 
 static void quote_and_verify(tpmq_tpm *tpm, const tpmq_key *ak, const char *what)
 {

@@ -16,7 +16,7 @@
 #include "testutil.h"
 #include "tpmq.h"
 
-TestSuite(quote, .init = fx_setup, .fini = fx_teardown, .timeout = 60);
+TestSuite(quote, .init = fx_setup, .fini = fx_teardown);
 
 struct q {
 	uint8_t *attest, *sig;
