@@ -26,7 +26,7 @@ packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libssl-dev libtss2-dev tpm2-tools swtpm swtpm-tools
 	libcriterion-dev libjansson-dev libcbor-dev libcurl4-openssl-dev
-	libfuse3-dev fuse3 libsqlite3-dev sqlite3 libevent-dev iproute2
+	libfuse3-dev fuse3 libsqlite3-dev sqlite3 libevent-dev iproute2 openssl procps
 	python3
 )
 
