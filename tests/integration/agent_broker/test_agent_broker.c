@@ -20,119 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../real_broker.h"
 #include "../tpm/swtpm_fixture.h"
 #include "agentc.h"
 #include "eph_hash.h"
 #include "testutil.h"
 #include "tpmq.h"
 
-static pid_t broker_pid = -1;
-static char broker_url[64], broker_pin[80], logfile[700], bootid[700], statedir[700];
-static char brokerdir[700];
-
-static const char *bin(const char *rel)
-{
-	static char p[4][600];
-	static unsigned n;
-	const char *b = getenv("EPH_BINARY_DIR");
-	char *out = p[n++ % 4];
-
-	snprintf(out, sizeof(p[0]), "%s/%s", b != NULL && *b ? b : EPH_BINARY_DIR, rel);
-	return out;
-}
-
-static const char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (f != NULL) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-	}
-	return buf;
-}
-
-static void broker_start(void)
-{
-	static char cert[760], key[760], store[760];
-	char cmd[2048], *out = NULL, portfile[760], log[760], *pin;
-	const char *args[24];
-	int st, i, port = 0;
-
-	snprintf(brokerdir, sizeof(brokerdir), "%s", fx_path("broker"));
-	snprintf(cmd, sizeof(cmd), "'%s' --gen-self-signed '%s' 2>&1",
-	         bin("broker/daemon/ephemera-broker"), brokerdir);
-	st = tu_run(cmd, &out);
-	cr_assert_eq(st, 0, "ephemera-broker --gen-self-signed: %s", out ? out : "");
-	pin = strstr(out, "sha256//");
-	cr_assert_not_null(pin, "no pin in: %s", out);
-	snprintf(broker_pin, sizeof(broker_pin), "%.52s", pin);
-	free(out);
-
-	snprintf(portfile, sizeof(portfile), "%s/port", brokerdir);
-	snprintf(log, sizeof(log), "%s/broker.log", brokerdir);
-	args[0] = bin("broker/daemon/ephemera-broker");
-	args[1] = "--port";
-	args[2] = "0";
-	args[3] = "--port-file";
-	args[4] = portfile;
-	args[5] = "--tls-cert";
-	snprintf(cert, sizeof(cert), "%s", fx_path("broker/broker-cert.pem"));
-	snprintf(key, sizeof(key), "%s", fx_path("broker/broker-key.pem"));
-	snprintf(store, sizeof(store), "%s", fx_path("broker/store.db"));
-	args[6] = cert;
-	args[7] = "--tls-key";
-	args[8] = key;
-	args[9] = "--store";
-	args[10] = store;
-	args[11] = "--ek-trust";
-	args[12] = fx_trust_dir();
-	args[13] = "-v";
-	args[14] = NULL;
-	broker_pid = fork();
-	cr_assert_geq(broker_pid, 0);
-	if (broker_pid == 0) {
-		FILE *f = freopen(log, "w", stderr);
-
-		(void)f;
-		execv(args[0], (char *const *)args);
-		_exit(127);
-	}
-	for (i = 0; i < 100 && port == 0; i++) {
-		const char *p = slurp(portfile);
-
-		if (*p != '\0')
-			port = (int)strtol(p, NULL, 10);
-		else
-			usleep(50 * 1000);
-		cr_assert_eq(waitpid(broker_pid, &st, WNOHANG), 0, "broker exited: %s", slurp(log));
-	}
-	cr_assert_gt(port, 0, "broker did not write its port: %s", slurp(log));
-	snprintf(broker_url, sizeof(broker_url), "https://127.0.0.1:%d", port);
-}
-
-static void broker_stop(void)
-{
-	int st;
-
-	if (broker_pid <= 0)
-		return;
-	kill(broker_pid, SIGTERM);
-	for (int i = 0; i < 50; i++) {
-		if (waitpid(broker_pid, &st, WNOHANG) == broker_pid) {
-			broker_pid = -1;
-			return;
-		}
-		usleep(50 * 1000);
-	}
-	kill(broker_pid, SIGKILL);
-	waitpid(broker_pid, &st, 0);
-	broker_pid = -1;
-}
+static char logfile[700], bootid[700], statedir[700];
 
 static void boot(int tamper)
 {

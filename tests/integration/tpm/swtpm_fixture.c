@@ -76,7 +76,7 @@ double fx_ms(void)
 }
 
 /* Contents of a small text file, for failure messages ("" if unreadable). */
-static const char *slurp(const char *path)
+static const char *fx_slurp(const char *path)
 {
 	static char buf[2048];
 	FILE *f = fopen(path, "r");
@@ -113,7 +113,7 @@ void fx_up(int i, int ecc)
 		char log[700];
 
 		snprintf(log, sizeof(log), "%s/up.log", fx->dir);
-		cr_assert_fail("swtpm-up.sh failed (%d): %s", st, slurp(log));
+		cr_assert_fail("swtpm-up.sh failed (%d): %s", st, fx_slurp(log));
 	}
 	fx->up = 1;
 	cr_assert_not_null(out);
