@@ -6,7 +6,10 @@
 #   STATEDIR  the TPM's state folder (created if missing). Provisioned on
 #             first use with swtpm_setup: RSA-2048 EK cert (NV 0x01c00002),
 #             ECC P-384 EK cert (0x01c00016), platform cert (0x01c08000),
-#             PCR banks sha1+sha256, NV locked.
+#             PCR banks sha1+sha256, NV locked. The EK certificates are
+#             also written as DER files STATEDIR/ek-rsa2048.crt and
+#             ek-secp384r1.crt: the host that made the TPM knows its EKs
+#             (the broker binds an environment's agent to them).
 #   --ca DIR  the project-local CA that signs the certs (default
 #             STATEDIR/../swtpm-ca); created on first use, shared by every
 #             TPM provisioned with the same DIR. Never /var/lib/swtpm-localca.
@@ -82,6 +85,7 @@ if [ ! -s "$state/tpm2-00.permall" ]; then
 	t0=$(fx_ms)
 	if ! swtpm_setup --tpm2 --tpmstate "$state" --config "$ca/swtpm_setup.conf" \
 		--create-ek-cert --create-platform-cert --lock-nvram --overwrite \
+		--write-ek-cert-files "$state" \
 		--pcr-banks sha1,sha256 --logfile "$state/setup.log" >&2; then
 		tail -n 5 "$state/setup.log" >&2 || true
 		rm -f -- "$state/tpm2-00.permall"

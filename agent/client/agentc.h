@@ -73,6 +73,10 @@ struct agentc_config {
 	/* At least one of pin / cacert. With only a pin, the chain and the host
 	 * name are not checked (the pin is the trust); with a CA file both are,
 	 * and with both the pin must match as well. */
+	const char *unix_socket; /* reach the broker through this AF_UNIX socket
+	                          * instead of TCP (URL host is then only the TLS
+	                          * name): a sandbox's attestation channel that
+	                          * works whatever its network policy; NULL: TCP */
 	const char *state_dir;         /* agent state folder; NULL: no enrol/attest */
 	long connect_timeout_ms;       /* 0: AGENTC_DEFAULT_CONNECT_TIMEOUT_MS */
 	long timeout_ms;               /* whole request; 0: AGENTC_DEFAULT_TIMEOUT_MS */

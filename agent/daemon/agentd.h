@@ -30,6 +30,7 @@ struct agentd_opts {
 	const char *pin;        /* sha256//BASE64[;...] */
 	const char *cacert;     /* PEM CA file */
 	const char *tcti;       /* NULL: the TCTI loader's default */
+	const char *unix_socket; /* AF_UNIX path to the broker; NULL: TCP */
 	const char *state_dir;  /* AGENTD_DEFAULT_STATE_DIR */
 	const char *eventlog;   /* NULL: agentc default; "" never */
 	const char *ima;        /* NULL: agentc default; "" never */

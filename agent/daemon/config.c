@@ -59,6 +59,9 @@ static const char usage_text[] =
     "    --pin PIN            sha256//BASE64 of the broker's public key (several\n"
     "                         joined by ';')               [pin and/or cacert]\n"
     "    --cacert PEM         CA certificates for the broker's certificate\n"
+    "    --unix-socket PATH   reach the broker through this AF_UNIX socket (the\n"
+    "                         URL then only names the TLS peer); for sandboxes\n"
+    "                         whose network policy gives no route to the broker\n"
     "    --tcti CONF          TPM: e.g. device:/dev/tpmrm0, swtpm:host=H,port=P\n"
     "                         (default: the TCTI loader's default)\n"
     "    --state-dir DIR      agent id and AK (default " AGENTD_DEFAULT_STATE_DIR ")\n"
@@ -118,6 +121,7 @@ static const struct opt opts[] = {
     {"pin", K_STR, O(pin), 0},
     {"cacert", K_STR, O(cacert), 0},
     {"tcti", K_STR, O(tcti), 0},
+    {"unix_socket", K_STR, O(unix_socket), 0},
     {"state_dir", K_STR, O(state_dir), 0},
     {"period_s", K_SECONDS, O(period_s), 0},
     {"eventlog", K_STR, O(eventlog), 0},

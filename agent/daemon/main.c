@@ -8,6 +8,12 @@
  * event on stderr: "TIME LEVEL EVENT key=value ...", with a "<N>" syslog
  * priority prefix when stderr is the journal (JOURNAL_STREAM).
  *
+ * The TPM context is opened afresh after any failed TPM command (ESAPI
+ * stays in an error state for ever once its TCTI broke: a restarted swtpm,
+ * a reset device), and each open first flushes the transient objects and
+ * sessions a killed predecessor left behind: without a resource manager
+ * nothing else does, and three of them fill the TPM (0x902).
+ *
  * SIGTERM/SIGINT stay blocked while a round runs and are taken with
  * sigtimedwait() while sleeping, so a round is always finished (bounded by
  * libagentc's timeouts) and no signal is lost between check and sleep.
@@ -46,7 +52,7 @@ enum step {
 struct agentd {
 	const struct agentd_opts *o;
 	agentc *a;
-	tpmq_tpm *tpm;
+	tpmq_tpm *tpm;            /* NULL after a TPM failure: reopened next round */
 	struct agentc_evidence ev;
 	sigset_t sigs;            /* SIGTERM, SIGINT: blocked, taken while sleeping */
 	int stop;                 /* a signal came */
@@ -173,6 +179,40 @@ static unsigned long backoff(struct agentd *d)
 	return d->backoff_ms / 2 + r % (d->backoff_ms / 2 + 1);
 }
 
+/*
+ * Open the TPM (closing the old context if any) and flush what a previous
+ * process left loaded in it. The AK must be loaded again afterwards.
+ */
+static int tpm_open(struct agentd *d, struct eph_err *err)
+{
+	struct eph_err e2 = {{0}};
+	unsigned n = 0;
+	int rc;
+
+	tpmq_close(d->tpm);
+	d->tpm = NULL;
+	d->enrolled = 0;
+	rc = tpmq_open(&d->tpm, d->o->tcti, err);
+	if (rc < 0)
+		return rc;
+	if (tpmq_flush_stale(&n, d->tpm, &e2) < 0)
+		logev(L_WARN, "tpm-flush-failed", "reason=\"%s\"", e2.msg);
+	else if (n > 0)
+		logev(L_WARN, "tpm-flushed",
+		      "handles=%u reason=\"left loaded by a previous process\"", n);
+	return 0;
+}
+
+/* After a failed TPM command: drop the context, the next round reopens it. */
+static void tpm_failed(struct agentd *d, const struct eph_err *err)
+{
+	if (strncmp(err->msg, "TPM:", 4) != 0)
+		return;
+	tpmq_close(d->tpm);
+	d->tpm = NULL;
+	d->enrolled = 0;
+}
+
 /* Transport or broker authentication, as opposed to a TPM failure (which
  * libagentc prefixes "TPM:") or a refusal. */
 static int is_net(int rc, const struct eph_err *err)
@@ -224,6 +264,7 @@ static enum step enrol(struct agentd *d)
 		return enrol(d);
 	}
 	logev(L_ERROR, "enrol-failed", "reason=\"%s\"", err.msg);
+	tpm_failed(d, &err);
 	return S_RETRY;
 }
 
@@ -290,6 +331,7 @@ static enum step attest(struct agentd *d)
 		return S_RETRY;
 	}
 	logev(L_ERROR, "attest-failed", "agent=%s reason=\"%s\"", agentc_agent_id(d->a), err.msg);
+	tpm_failed(d, &err);
 	return S_RETRY;
 }
 
@@ -305,8 +347,17 @@ static int run(struct agentd *d)
 	int started = 0;
 
 	while (!d->stop) {
-		enum step s = d->enrolled ? S_OK : enrol(d);
+		struct eph_err err = {{0}};
+		enum step s = S_OK;
 		unsigned long ms;
+
+		if (d->tpm == NULL && tpm_open(d, &err) < 0) {
+			logev(L_ERROR, "no-tpm", "tcti=%s reason=\"%s\"",
+			      d->o->tcti ? d->o->tcti : "(default)", err.msg);
+			s = S_RETRY;
+		} else if (!d->enrolled) {
+			s = enrol(d);
+		}
 
 		if (s == S_OK)
 			s = attest(d);
@@ -394,6 +445,7 @@ int main(int argc, char **argv)
 	cfg.broker_url = o.broker;
 	cfg.pin = o.pin;
 	cfg.cacert = o.cacert;
+	cfg.unix_socket = o.unix_socket;
 	cfg.state_dir = o.state_dir;
 	cfg.hostname = o.hostname;
 	cfg.ak_alg = o.ak_alg;
@@ -410,7 +462,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	code = AGENTD_EXIT_NOTPM;
-	if (tpmq_open(&d.tpm, o.tcti, &err) < 0) {
+	if (tpm_open(&d, &err) < 0) {
 		logev(L_ERROR, "no-tpm", "tcti=%s reason=\"%s\"", o.tcti ? o.tcti : "(default)",
 		      err.msg);
 		goto out;

@@ -18,8 +18,8 @@
  * owns the event loop and signals, and prints the log lines this library
  * hands it through api_config.log.
  *
- * Not here: the event loop itself, option parsing, provisioning
- * (drivers arrive with a later issue: environments stay "admitted").
+ * Not here: the event loop itself, option parsing, the drivers (the
+ * daemon makes one and lends it: api_config.driver).
  */
 #ifndef API_H
 #define API_H
@@ -30,6 +30,7 @@
 #include "eph_err.h"
 
 struct event_base;
+struct driver;
 
 typedef struct api api;
 
@@ -59,7 +60,21 @@ struct api_config {
 	int allow_uncertified_ek;  /* 1: register with ek_pub alone (no EK certificate) */
 	int timeout_s;             /* per-connection read/write timeout; 0: 30 s */
 	unsigned nonce_ttl_s;      /* challenge lifetime; 0: 60 s */
-	api_log_fn log;            /* NULL: silent */
+	/*
+	 * Provisioning. NULL driver: admitted environments stay admitted.
+	 * With one, a lifecycle thread makes each admitted environment with
+	 * it, runs env_agent inside (absolute path of ephemera-agent), binds
+	 * that agent by its vTPM EK, and ends environments on TTL, drift,
+	 * missed re-attestation, exit or delete. The agents reach the broker
+	 * through unix_socket (required then), served like the TCP port.
+	 */
+	struct driver *driver;     /* borrowed: must outlive the api */
+	const char *env_agent;
+	const char *unix_socket;
+	int lc_grace_s;            /* re-attestation grace; 0: 30 s */
+	unsigned lc_tick_ms;       /* lifecycle pass period; 0: 1000 */
+	api_log_fn log;            /* NULL: silent. Called on the loop thread and
+				    * on the lifecycle thread: must be thread-safe */
 	void *log_ctx;
 };
 

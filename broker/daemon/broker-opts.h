@@ -26,6 +26,10 @@ struct broker_opts {
 	const char *config;     /* --config FILE */
 	const char *port_file;  /* --port-file FILE: the bound port, written once listening */
 	const char *gen_dir;    /* --gen-self-signed DIR */
+	const char *driver;     /* --driver none|sandbox */
+	const char *env_root;   /* --env-root DIR: environments' state */
+	const char *fixtures;   /* --swtpm-fixtures DIR: swtpm-up.sh, swtpm-down.sh */
+	const char *vtpm_ca;    /* --vtpm-ca DIR: CA of the vTPMs' EK certificates */
 	int verbose;            /* 1: debug lines too */
 	char *file_text;        /* owned: the configuration file's text (values point in) */
 };

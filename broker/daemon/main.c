@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "broker-opts.h"
+#include "sandbox.h"
 
 static int verbose;
 
@@ -77,6 +78,47 @@ static int write_port_file(const char *path, unsigned port)
 	return 0;
 }
 
+/*
+ * --driver sandbox: the driver the API provisions with. Its state root is
+ * made here (0700) so that the default unix socket can live in it.
+ */
+static int make_driver(struct driver **drv, struct broker_opts *o, char *sock, size_t sock_len)
+{
+	struct driver_sandbox_config sc;
+	struct eph_err err = {{0}};
+	const char *root = o->env_root ? o->env_root : "/var/lib/ephemera/envs";
+
+	*drv = NULL;
+	if (o->driver == NULL || strcmp(o->driver, "none") == 0)
+		return 0;
+	if (root[0] != '/') {
+		log_line(NULL, API_LOG_ERROR, "cannot start", "--env-root must be absolute");
+		return -1;
+	}
+	if (mkdir(root, 0700) != 0 && access(root, W_OK) != 0) {
+		log_line(NULL, API_LOG_ERROR, "cannot start", "cannot create --env-root");
+		return -1;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.state_root = root;
+	sc.fixtures_dir = o->fixtures;
+	sc.ca_dir = o->vtpm_ca;
+	if (driver_sandbox_new(drv, &sc, &err) < 0) {
+		log_line(NULL, API_LOG_ERROR, "cannot start: sandbox driver", err.msg);
+		return -1;
+	}
+	log_line(NULL, API_LOG_INFO, "driver sandbox", driver_sandbox_backend(*drv));
+	if (o->api.unix_socket == NULL) {
+		if ((size_t)snprintf(sock, sock_len, "%s/broker.sock", root) >= sock_len) {
+			log_line(NULL, API_LOG_ERROR, "cannot start", "--env-root path too long");
+			return -1;
+		}
+		o->api.unix_socket = sock;
+	}
+	o->api.driver = *drv;
+	return 0;
+}
+
 struct sigctx {
 	struct event_base *base;
 	api *api;
@@ -109,7 +151,8 @@ int main(int argc, char **argv)
 	static const int sigs[3] = {SIGHUP, SIGTERM, SIGINT};
 	struct sigctx sc;
 	api *a = NULL;
-	char msg[64];
+	struct driver *drv = NULL;
+	char msg[64], sock[4096];
 	int code, rc, i;
 
 	setenv("TSS2_LOG", "all+NONE", 0);
@@ -132,6 +175,8 @@ int main(int argc, char **argv)
 		log_line(NULL, API_LOG_ERROR, "cannot start", "event_base_new failed");
 		goto out;
 	}
+	if (make_driver(&drv, &o, sock, sizeof(sock)) < 0)
+		goto out;
 	if (api_new(&a, base, &o.api, &err) < 0) {
 		log_line(NULL, API_LOG_ERROR, "cannot start", err.msg);
 		goto out;
@@ -154,6 +199,8 @@ int main(int argc, char **argv)
 								      : "127.0.0.1",
 		 (unsigned)api_port(a));
 	log_line(NULL, API_LOG_INFO, "listening", msg);
+	if (o.api.unix_socket != NULL)
+		log_line(NULL, API_LOG_INFO, "listening", o.api.unix_socket);
 	code = event_base_dispatch(base) < 0 ? BROKER_EXIT_FAIL : BROKER_EXIT_OK;
 	log_line(NULL, API_LOG_INFO, "stopped", "");
 out:
@@ -161,6 +208,7 @@ out:
 		if (ev[i] != NULL)
 			event_free(ev[i]);
 	api_free(a);
+	driver_free(drv); /* environments stay; the next start reconciles them */
 	if (base != NULL)
 		event_base_free(base);
 	broker_opts_free(&o);

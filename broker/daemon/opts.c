@@ -55,6 +55,23 @@ static const char usage_text[] =
 	"    --allow-uncertified-ek yes|no   accept an EK without certificate (default no)\n"
 	"    --timeout S          per-connection read/write timeout (default 30)\n"
 	"    --nonce-ttl S        challenge lifetime (default 60)\n"
+	"\n"
+	"  Environments (provisioning, lifecycle)\n"
+	"    --driver NAME        none (default: environments stay admitted) or\n"
+	"                         sandbox (cgroups + namespaces + a swtpm vTPM each)\n"
+	"    --env-root DIR       environments' state folders (default\n"
+	"                         /var/lib/ephemera/envs)\n"
+	"    --swtpm-fixtures DIR folder with swtpm-up.sh/swtpm-down.sh   [sandbox]\n"
+	"    --vtpm-ca DIR        CA signing the vTPMs' EK certificates (default\n"
+	"                         ENV-ROOT/swtpm-ca); --ek-trust must hold its\n"
+	"                         bundle (swtpm-ca.sh CADIR EKTRUSTDIR)\n"
+	"    --env-agent PATH     ephemera-agent run inside each environment [sandbox]\n"
+	"    --unix-socket PATH   also serve on this AF_UNIX socket: the environments'\n"
+	"                         agents reach the broker there whatever their network\n"
+	"                         policy (default ENV-ROOT/broker.sock)\n"
+	"    --grace S            re-attestation grace after a deadline (default 30)\n"
+	"                         before a silent environment is destroyed\n"
+	"\n"
 	"    --gen-self-signed DIR  write DIR/broker-key.pem (P-256) and\n"
 	"                         DIR/broker-cert.pem (self-signed, 1 year, CN\n"
 	"                         ephemera-broker, SAN IP:127.0.0.1, DNS:localhost),\n"
@@ -103,6 +120,13 @@ static const struct opt opts[] = {
 	{"timeout", K_UINT, O(api.timeout_s)},
 	{"nonce-ttl", K_UINT, O(api.nonce_ttl_s)},
 	{"gen-self-signed", K_STR, O(gen_dir)},
+	{"driver", K_STR, O(driver)},
+	{"env-root", K_STR, O(env_root)},
+	{"swtpm-fixtures", K_STR, O(fixtures)},
+	{"vtpm-ca", K_STR, O(vtpm_ca)},
+	{"env-agent", K_STR, O(api.env_agent)},
+	{"unix-socket", K_STR, O(api.unix_socket)},
+	{"grace", K_UINT, O(api.lc_grace_s)},
 	{"verbose", K_FLAG, O(verbose)},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -254,6 +278,19 @@ int broker_opts_parse(struct broker_opts *o, int argc, char **argv, int *code)
 	}
 	if (o->gen_dir != NULL)
 		return 0;
+	if (o->driver != NULL && strcmp(o->driver, "none") != 0 &&
+	    strcmp(o->driver, "sandbox") != 0) {
+		fprintf(stderr, "ephemera-broker: --driver %s: unknown (none, sandbox)\n", o->driver);
+		*code = o->config ? BROKER_EXIT_CONFIG : BROKER_EXIT_USAGE;
+		return -1;
+	}
+	if (o->driver != NULL && strcmp(o->driver, "sandbox") == 0 &&
+	    (o->fixtures == NULL || o->api.env_agent == NULL)) {
+		fprintf(stderr, "ephemera-broker: --driver sandbox needs --swtpm-fixtures and "
+				"--env-agent (see --help)\n");
+		*code = o->config ? BROKER_EXIT_CONFIG : BROKER_EXIT_USAGE;
+		return -1;
+	}
 	if (o->api.tls_cert == NULL || o->api.tls_key == NULL || o->api.store_path == NULL ||
 	    o->api.ek_trust_dir == NULL) {
 		fprintf(stderr, "ephemera-broker: --tls-cert, --tls-key, --store and --ek-trust "

@@ -36,7 +36,9 @@ struct driver_spec {
 	uint32_t pids_max;         /* tasks limit; 0 = unlimited */
 	enum driver_net net;
 	char *const *argv;         /* command run inside; argv[0] an absolute path */
-	char *const *envp;         /* its environment (NULL: empty); EPH_* added */
+	char *const *envp;         /* its environment (NULL: empty); the driver adds
+				      EPH_ENV_ID, EPH_STATE_DIR (a folder of its own,
+				      wiped by destroy), EPH_TCTI with a vTPM */
 	int vtpm;                  /* nonzero: a swtpm of its own, TCTI in EPH_TCTI */
 };
 
@@ -80,6 +82,15 @@ struct driver_ops {
 	 * instance). *out is malloc'ed, caller frees; *n may be 0. */
 	int (*list)(struct driver *d, struct driver_entry **out, size_t *n, struct eph_err *err);
 	void (*free)(struct driver *d);
+	/*
+	 * Optional (NULL: the driver gives no vTPM identity). The DER
+	 * certificate of the environment's vTPM RSA-2048 EK as the driver
+	 * provisioned it: the broker binds the agent that registers from
+	 * inside to the environment by it (a hostname alone is self-asserted).
+	 * *der is malloc'ed, caller frees. EPH_ENOTFOUND: no vTPM.
+	 */
+	int (*vtpm_ek)(struct driver *d, uint8_t **der, size_t *len, const char *handle,
+		       struct eph_err *err);
 };
 
 /* Implementations embed this as their first member. */
@@ -117,6 +128,17 @@ static inline int driver_list(struct driver *d, struct driver_entry **out, size_
 			      struct eph_err *err)
 {
 	return d->ops->list(d, out, n, err);
+}
+
+/* The vTPM EK certificate of handle (see driver_ops.vtpm_ek);
+ * EPH_EUNSUPPORTED when the driver has none to give. */
+static inline int driver_vtpm_ek(struct driver *d, uint8_t **der, size_t *len,
+				 const char *handle, struct eph_err *err)
+{
+	if (d->ops->vtpm_ek == NULL)
+		return eph_err_set(err, EPH_EUNSUPPORTED, "driver %s keeps no vTPM identity",
+				   d->ops->name);
+	return d->ops->vtpm_ek(d, der, len, handle, err);
 }
 
 /* Free a driver instance (NULL is fine). Environments stay. */

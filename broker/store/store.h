@@ -31,7 +31,7 @@
 
 #include "eph_err.h"
 
-#define STORE_SCHEMA_VERSION 3 /* newest schema this build knows */
+#define STORE_SCHEMA_VERSION 4 /* newest schema this build knows */
 #define STORE_ID_SIZE 37       /* a UUID in text form with its NUL */
 #define STORE_NONCE_SIZE 32    /* challenge nonce, bytes */
 #define STORE_STATE_DIM 32     /* Q-network state vector, floats */
@@ -100,6 +100,7 @@ struct store_agent {
 	int64_t activated_at;      /* 0 until the credential was activated */
 	int64_t last_attest_at;    /* last accepted attestation, 0 if none */
 	int64_t next_deadline;     /* must re-attest before this, 0 if unset */
+	const char *env_id;        /* environment it attests for, NULL if none */
 };
 
 /*
@@ -123,6 +124,13 @@ int store_agent_activate(store *st, const char *id, const uint8_t *secret, size_
 /* Set when the agent must next attest (lifecycle computes it). */
 int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
 			     struct eph_err *err);
+
+/*
+ * Bind the agent to the environment it runs in: its verdicts are then the
+ * environment's attestations. The caller has checked the binding (the
+ * agent's EK is the environment's vTPM EK). EPH_ENOTFOUND: no such agent.
+ */
+int store_agent_bind_env(store *st, const char *id, const char *env_id, struct eph_err *err);
 
 /* A copy of one agent; free with store_agent_free(). EPH_ENOTFOUND if none. */
 int store_agent_get(struct store_agent **out, store *st, const char *id, struct eph_err *err);

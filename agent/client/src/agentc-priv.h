@@ -16,6 +16,7 @@
 struct agentc {
 	char *url;       /* broker base URL, no trailing '/' */
 	char *pin;       /* curl pin string or NULL */
+	char *unix_socket; /* AF_UNIX path to the broker, or NULL: TCP */
 	char *cacert;    /* CA file or NULL */
 	char *state_dir; /* NULL: no enrol/attest */
 	long connect_timeout_ms;

@@ -112,6 +112,8 @@ int agentc_new(agentc **out, const struct agentc_config *cfg, struct eph_err *er
 	a->url = dup_or_null(cfg->broker_url, &fail);
 	a->pin = dup_or_null(cfg->pin, &fail);
 	a->cacert = dup_or_null(cfg->cacert, &fail);
+	a->unix_socket = cfg->unix_socket && *cfg->unix_socket ? dup_or_null(cfg->unix_socket, &fail)
+							       : NULL;
 	a->state_dir = dup_or_null(cfg->state_dir, &fail);
 	if (fail) {
 		rc = eph_err_set(err, EPH_ENOMEM, "agentc_new: out of memory");
@@ -168,6 +170,7 @@ void agentc_free(agentc *a)
 	free(a->url);
 	free(a->pin);
 	free(a->cacert);
+	free(a->unix_socket);
 	free(a->state_dir);
 	free(a);
 }

@@ -244,6 +244,8 @@ static int setup(agentc *a, const char *url, struct curl_slist *hdrs, struct sin
 		cc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		cc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (a->unix_socket != NULL)
+		cc |= curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->unix_socket);
 	cc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, a->connect_timeout_ms);
 	cc |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
 	cc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)a->max_response);

@@ -28,6 +28,10 @@ struct api__verdict {
 	struct wire_attr attrs[WIRE_MAX_ATTRS];
 	const char *cvm_kind;    /* "sev-snp", "tdx" when verified, else NULL */
 	int has_ima_state;       /* ima_state is to be stored if accepted */
+	int quote_ok;            /* the quote verified with the agent's AK, fresh:
+				  * a refusal after this is the machine's own
+				  * evidence (drift), not a stranger's bytes */
+	char env_id[STORE_ID_SIZE]; /* environment the agent is bound to, or "" */
 	struct store_ima_state ima_state; /* the agent's IMA position after this list */
 };
 

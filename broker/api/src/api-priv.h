@@ -27,6 +27,7 @@ typedef struct ssl_ctx_st SSL_CTX;
 enum {
 	API_HTTP_OK = 200,
 	API_HTTP_CREATED = 201,
+	API_HTTP_ACCEPTED = 202,
 	API_HTTP_BAD_REQUEST = 400,
 	API_HTTP_UNAUTHORIZED = 401,
 	API_HTTP_FORBIDDEN = 403,
@@ -123,6 +124,8 @@ struct api {
 	void *qnet;               /* qnet_model *, when a model is configured */
 	void *cwt;                /* cwt_trust *, when cwt_trust_dir is set */
 	uint8_t qnet_hash[32];
+	struct api__lc *lc;       /* lifecycle thread, when a driver is set */
+	struct evhttp_bound_socket *usock; /* the unix socket, when set */
 };
 
 void api__log(struct api *a, enum api_log_level level, const char *what, const char *fmt, ...)

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "api-attest.h"
+#include "api-lc.h"
 
 int api__appraise(struct api__verdict *v, struct api *a, const struct wire_attest_req *req,
 		  const struct store_agent *ag);
@@ -108,6 +109,8 @@ static void appraise(struct api__verdict *v, struct api *a, const struct wire_at
 		goto out;
 	}
 	memcpy(v->ak_name, ag->ak_name.p, ag->ak_name.len);
+	if (ag->env_id != NULL)
+		snprintf(v->env_id, sizeof(v->env_id), "%s", ag->env_id);
 	v->ak_name_len = ag->ak_name.len;
 	rc = api__akcache_get(&ak, a->akc, ag->id, ag->ak_pub.p, ag->ak_pub.len, &err);
 	if (rc < 0) {
@@ -134,7 +137,24 @@ out:
 	store_agent_free(ag);
 }
 
-static void respond_accepted(struct api__req *r, const struct api__verdict *v, int64_t now)
+/* The re-attestation period: the environment's own (its policy) when the
+ * agent is bound to one, else the broker's. */
+static int64_t env_period(struct api *a, const char *env_id)
+{
+	struct store_env *e = NULL;
+	struct eph_err err = {{0}};
+	int64_t p = a->pol.reattest_s;
+
+	if (env_id[0] && store_env_get(&e, a->st, env_id, &err) == 0) {
+		if (e->reattest_s > 0)
+			p = e->reattest_s;
+		store_env_free(e);
+	}
+	return p;
+}
+
+static void respond_accepted(struct api__req *r, const struct api__verdict *v, int64_t now,
+			     int64_t period)
 {
 	struct wire_attest_resp *resp = calloc(1, sizeof(*resp));
 	struct eph_err err = {{0}};
@@ -149,7 +169,7 @@ static void respond_accepted(struct api__req *r, const struct api__verdict *v, i
 	for (i = 1; i <= WIRE_AR_NUM; i++)
 		resp->result[i] = (uint8_t)v->ar4si[i - 1];
 	memcpy(resp->directive, "continue", sizeof("continue"));
-	resp->deadline = (uint64_t)(now + r->api->pol.reattest_s);
+	resp->deadline = (uint64_t)(now + period);
 	resp->num_attrs = v->num_attrs;
 	memcpy(resp->attrs, v->attrs, sizeof(v->attrs[0]) * v->num_attrs);
 	if (wire_attest_resp_encode(&out, &out_len, resp, &err) < 0)
@@ -170,6 +190,7 @@ void api__attest(struct api__req *r)
 	size_t body_len;
 	double t0 = mono();
 	int64_t now = api__now();
+	int64_t period;
 	int rc;
 
 	if (req == NULL || v == NULL) {
@@ -210,13 +231,26 @@ void api__attest(struct api__req *r)
 	if (v->status != 0) {
 		/* api__refuse logs the one line: route, status, code, reason */
 		api__refuse(r, v->status, v->code, "agent %s: %s", req->agent_id, v->reason);
+		/* Only the environment's own evidence (a verified quote) is drift;
+		 * a stranger's bytes under its agent id move nothing, and a
+		 * broker-side failure is not the environment's fault. */
+		if (v->env_id[0] && v->quote_ok && v->status != API_HTTP_UNAVAILABLE &&
+		    v->status != API_HTTP_INTERNAL) {
+			char why[WIRE_MAX_TEXT + 80];
+
+			snprintf(why, sizeof(why), "%s: %s", v->code, v->reason);
+			api__lc_attested(a, v->env_id, 0, why);
+		}
 		goto out;
 	}
-	if (store_agent_set_deadline(a->st, req->agent_id, now + a->pol.reattest_s, &err) < 0)
+	period = env_period(a, v->env_id);
+	if (store_agent_set_deadline(a->st, req->agent_id, now + period, &err) < 0)
 		api__log(a, API_LOG_WARN, "deadline", "agent %s: %s", req->agent_id, err.msg);
-	api__log(a, API_LOG_INFO, "attestation accepted", "agent %s: %s", req->agent_id,
-		 v->reason);
-	respond_accepted(r, v, now);
+	api__log(a, API_LOG_INFO, "attestation accepted", "agent %s%s%s: %s", req->agent_id,
+		 v->env_id[0] ? " of environment " : "", v->env_id, v->reason);
+	if (v->env_id[0])
+		api__lc_attested(a, v->env_id, 1, v->reason);
+	respond_accepted(r, v, now, period);
 out:
 	wire_attest_req_free(req);
 out_nofree:

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api-envs.h"
+#include "api-lc.h"
 #include "wire.h"
 
 #ifdef API_HAVE_CWT
@@ -218,6 +219,7 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 	struct store_env *got = NULL;
 	char id[STORE_ID_SIZE], reason[WIRE_MAX_TEXT];
 	char *attrs_s = NULL, *pol_s = NULL;
+	int64_t decision_id = 0;
 	uint64_t ttl = w->ask.duration_s && w->ask.duration_s < pol->max_ttl_s ? w->ask.duration_s
 									     : pol->max_ttl_s;
 	json_t *attrs_doc = json_pack("{s:O, s:s, s:{s:i, s:i, s:i}}", "attrs", w->attrs, "class",
@@ -256,12 +258,12 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 	sd.action = d->action;
 	sd.mask = pol->mask;
 	sd.policy = pol_s;
-	rc = store_decision_record(NULL, a->st, &sd, &err);
+	rc = store_decision_record(&decision_id, a->st, &sd, &err);
 	if (rc < 0)
 		goto out;
-	snprintf(reason, sizeof(reason),
-		 "admitted: size %s by the %s decider; not provisioned (drivers arrive with a "
-		 "later issue)", pol->sizes[d->action].name, d->decider);
+	snprintf(reason, sizeof(reason), "admitted: size %s by the %s decider; %s",
+		 pol->sizes[d->action].name, d->decider,
+		 a->lc ? "provisioning" : "not provisioned (this broker has no driver)");
 	rc = store_env_transition(a->st, id, STORE_ENV_REQUESTED, STORE_ENV_ADMITTED, reason, now,
 				  &err);
 	if (rc < 0)
@@ -279,6 +281,7 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 		goto out;
 	api__log(a, API_LOG_INFO, "environment admitted", "%s for %s: %s", id, w->requester,
 		 reason);
+	api__lc_provision(a, id, decision_id);
 	api__envs_send(r, API_HTTP_CREATED, got, reason);
 out:
 	if (rc < 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-lc.h"
 #include "api-envs.h"
 #include "wire.h"
 
@@ -201,6 +202,23 @@ void api__envs_delete(struct api__req *r)
 	if (store_env_state_terminal(e->state)) {
 		api__refuse(r, API_HTTP_CONFLICT, "already-ended", "environment %s is already %s",
 			    r->id, store_env_state_name(e->state));
+		goto out;
+	}
+	if (a->lc != NULL && e->state != STORE_ENV_REQUESTED && e->state != STORE_ENV_ADMITTED) {
+		/* Something exists: the lifecycle thread drains and destroys it
+		 * (draining, usage, driver destroy, destroyed + reward). */
+		api__lc_delete(a, r->id, "deleted on request");
+		memset(&au, 0, sizeof(au));
+		au.at = now;
+		au.actor = "api";
+		au.action = "env.delete";
+		au.object = r->id;
+		au.detail = "queued";
+		if (store_audit_append(NULL, a->st, &au, &err) < 0)
+			api__log(a, API_LOG_WARN, "audit", "env.delete %s: %s", r->id, err.msg);
+		api__log(a, API_LOG_INFO, "environment delete queued", "%s (was %s)", r->id,
+			 store_env_state_name(e->state));
+		api__envs_send(r, API_HTTP_ACCEPTED, e, "delete queued: draining and destroying");
 		goto out;
 	}
 	if (store_env_transition_allowed(e->state, STORE_ENV_DRAINING)) {

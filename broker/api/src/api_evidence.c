@@ -131,6 +131,7 @@ int api__check_quote(struct api__verdict *v, struct api *a, const struct wire_at
 					   "store: %s", err.msg);
 	}
 	v->ar4si[WIRE_AR_INSTANCE_IDENTITY - 1] = WIRE_TIER_AFFIRMING;
+	v->quote_ok = 1;
 	api__verdict_attr(v, "platform", "tpm2", 1.0f);
 	return 0;
 }

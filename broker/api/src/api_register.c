@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-lc.h"
 #include "api-priv.h"
 #include "wire.h"
 
@@ -128,6 +129,9 @@ void api__register(struct api__req *r)
 	au.detail = req.hostname;
 	if (store_audit_append(NULL, a->st, &au, &err) < 0)
 		api__log(a, API_LOG_WARN, "audit", "agent.register %s: %s", id, err.msg);
+	/* An agent inside an environment the broker made: bound by its vTPM EK. */
+	if (req.ek_cert.len != 0)
+		(void)api__lc_bind(a, id, req.hostname, req.ek_cert.p, req.ek_cert.len);
 	snprintf(resp.agent_id, sizeof(resp.agent_id), "%s", id);
 	resp.cred_blob.p = blob;
 	resp.cred_blob.len = blob_len;

@@ -6,12 +6,16 @@
  * Not here: routing (api_router.c), the handlers, the event loop and the
  * signals (the daemon's).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <time.h>
@@ -22,6 +26,7 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "api-lc.h"
 #include "api-priv.h"
 #include "wire.h"
 
@@ -37,6 +42,8 @@ int api__decide_open(struct api *a, struct eph_err *err);
 void api__decide_close(struct api *a);
 int api__envs_open(struct api *a, struct eph_err *err);
 void api__envs_close(struct api *a);
+int api__accept_guard(struct api *a, struct eph_err *err); /* api_accept.c */
+void api__accept_unguard(struct api *a);
 
 #define API_MAX_HEADERS 16384 /* bytes of request line + headers */
 #define API_BODY_SLACK (1u << 20) /* see api__body: our 413 up to here, libevent's beyond */
@@ -99,7 +106,7 @@ static int copy_config(struct api *a, const struct api_config *cfg)
 	const char **fields[] = {&a->cfg.listen_addr,   &a->cfg.tls_cert,   &a->cfg.tls_key,
 				 &a->cfg.store_path,    &a->cfg.ek_trust_dir, &a->cfg.amd_roots_dir,
 				 &a->cfg.intel_root,    &a->cfg.cwt_trust_dir, &a->cfg.policy_dir,
-				 &a->cfg.qnet_model};
+				 &a->cfg.qnet_model,    &a->cfg.env_agent,     &a->cfg.unix_socket};
 	size_t i, total = 0, off = 0;
 
 	a->cfg = *cfg;
@@ -198,6 +205,50 @@ static int bind_http(struct api *a, struct eph_err *err)
 	return 0;
 }
 
+/*
+ * The same HTTPS service on an AF_UNIX socket: the attestation channel of
+ * environments whose network gives no route to the broker (api_lc.c). A
+ * stale socket file from a killed broker is replaced; anything else at the
+ * path is left alone and refused.
+ */
+static int bind_unix(struct api *a, struct eph_err *err)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	size_t n = strlen(a->cfg.unix_socket);
+	int fd;
+
+	if (n == 0 || n >= sizeof(sun.sun_path))
+		return eph_err_set(err, EPH_EFAIL, "unix socket path too long (max %zu): %s",
+				   sizeof(sun.sun_path) - 1, a->cfg.unix_socket);
+	if (lstat(a->cfg.unix_socket, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return eph_err_set(err, EPH_EIO, "%s exists and is not a socket",
+					   a->cfg.unix_socket);
+		unlink(a->cfg.unix_socket);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, a->cfg.unix_socket, n);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return eph_err_set(err, EPH_EIO, "socket(AF_UNIX): %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    chmod(a->cfg.unix_socket, 0660) != 0 || listen(fd, 128) != 0) {
+		int e = errno;
+
+		close(fd);
+		return eph_err_set(err, EPH_EIO, "cannot listen on %s: %s", a->cfg.unix_socket,
+				   strerror(e));
+	}
+	a->usock = evhttp_accept_socket_with_handle(a->http, fd);
+	if (a->usock == NULL) {
+		close(fd);
+		return eph_err_set(err, EPH_EIO, "cannot serve on %s", a->cfg.unix_socket);
+	}
+	return 0;
+}
+
 int api_new(api **out, struct event_base *base, const struct api_config *cfg,
 	    struct eph_err *err)
 {
@@ -246,6 +297,17 @@ int api_new(api **out, struct event_base *base, const struct api_config *cfg,
 	rc = bind_http(a, err);
 	if (rc < 0)
 		goto fail;
+	if (a->cfg.unix_socket != NULL) {
+		rc = bind_unix(a, err);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = api__lc_open(a, err);
+	if (rc < 0)
+		goto fail;
+	rc = api__accept_guard(a, err);
+	if (rc < 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -257,8 +319,13 @@ void api_free(api *a)
 {
 	if (a == NULL)
 		return;
+	/* The lifecycle thread first: it uses the driver and logs. */
+	api__lc_close(a);
+	api__accept_unguard(a);
 	if (a->http != NULL)
 		evhttp_free(a->http);
+	if (a->usock != NULL && a->cfg.unix_socket != NULL)
+		unlink(a->cfg.unix_socket);
 	SSL_CTX_free(a->ssl);
 	store_free(a->st);
 	api__akcache_free(a->akc);

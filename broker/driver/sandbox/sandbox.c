@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "eph_file.h"
 #include "sandbox-priv.h"
 #include "sandbox.h"
 
@@ -299,8 +300,8 @@ static int sbx_start(struct driver *d, const char *handle, const struct driver_c
 		     struct eph_err *err)
 {
 	struct sbx_driver *s = sd(d);
-	char id[DRIVER_ID_MAX + 1], v[5][192];
-	char *extra[6] = { NULL };
+	char id[DRIVER_ID_MAX + 1], v[6][PATH_MAX + 16];
+	char *extra[7] = { NULL };
 	struct sbx_entry *e;
 	int rc, n = 0;
 
@@ -314,6 +315,13 @@ static int sbx_start(struct driver *d, const char *handle, const struct driver_c
 		return eph_err_set(err, EPH_ENOTFOUND,
 				   "sandbox %s was not created by this driver instance", id);
 	snprintf(v[n], sizeof(v[n]), "EPH_ENV_ID=%s", e->id);
+	extra[n] = v[n];
+	n++;
+	/* The sandbox's own folder (wiped by destroy): state a workload such
+	 * as the agent keeps goes there, not into the host's shared tree. */
+	memcpy(v[n], "EPH_STATE_DIR=", 14);
+	if (state_dir(s, v[n] + 14, sizeof(v[n]) - 14, e->id) < 0)
+		return eph_err_set(err, EPH_EFAIL, "state path too long for %s", e->id);
 	extra[n] = v[n];
 	n++;
 	if (e->tcti[0]) {
@@ -394,6 +402,25 @@ static int sbx_list(struct driver *d, struct driver_entry **out, size_t *n, stru
 	return 0;
 }
 
+/* The EK certificate swtpm-up.sh wrote when it provisioned the vTPM. */
+static int sbx_vtpm_ek(struct driver *d, uint8_t **der, size_t *len, const char *handle,
+		       struct eph_err *err)
+{
+	char id[DRIVER_ID_MAX + 1], st[PATH_MAX], f[PATH_MAX + 32];
+	int rc = parse_handle(id, handle, err);
+
+	*der = NULL;
+	*len = 0;
+	if (rc < 0)
+		return rc;
+	if (state_dir(sd(d), st, sizeof(st), id) < 0 ||
+	    snprintf(f, sizeof(f), "%s/tpm/ek-rsa2048.crt", st) >= (int)sizeof(f))
+		return eph_err_set(err, EPH_EFAIL, "state path too long for %s", id);
+	if (access(f, F_OK) != 0)
+		return eph_err_set(err, EPH_ENOTFOUND, "sandbox %s has no vTPM EK certificate", id);
+	return eph_file_read(der, len, f, 16384, err);
+}
+
 static void sbx_free(struct driver *d)
 {
 	struct sbx_driver *s = sd(d);
@@ -415,6 +442,7 @@ static const struct driver_ops sbx_ops = {
 	.destroy = sbx_destroy,
 	.list = sbx_list,
 	.free = sbx_free,
+	.vtpm_ek = sbx_vtpm_ek,
 };
 
 int driver_sandbox_new(struct driver **out, const struct driver_sandbox_config *cfg,

@@ -18,7 +18,7 @@
 #define AGENT_COLS                                                                    \
 	"id, ek_cert, ek_pub, ak_pub, ak_name, hostname, cvm, created_at, "           \
 	"coalesce(activated_at, 0), coalesce(last_attest_at, 0), "                    \
-	"coalesce(next_deadline, 0)"
+	"coalesce(next_deadline, 0), env_id"
 
 /* Fill a from the current row of s; pointers stay SQLite's. */
 static void agent_row(struct store_agent *a, sqlite3_stmt *s)
@@ -32,6 +32,7 @@ static void agent_row(struct store_agent *a, sqlite3_stmt *s)
 	a->ak_pub = store__col_blob(s, 3);
 	a->ak_name = store__col_blob(s, 4);
 	a->hostname = store__col_text(s, 5);
+	a->env_id = store__col_text(s, 11);
 	a->cvm = store__col_text(s, 6);
 	a->created_at = sqlite3_column_int64(s, 7);
 	a->activated_at = sqlite3_column_int64(s, 8);
@@ -183,6 +184,32 @@ int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
 	return rc;
 }
 
+int store_agent_bind_env(store *st, const char *id, const char *env_id, struct eph_err *err)
+{
+	static const char what[] = "binding an agent to its environment";
+	struct store__q q;
+	int rc;
+
+	if (id == NULL || env_id == NULL)
+		return eph_err_set(err, EPH_EFORMAT, "%s: no id", what);
+	rc = store__begin(st, err);
+	if (rc < 0)
+		return rc;
+	rc = store__q_prepare(&q, st, "UPDATE agents SET env_id = ? WHERE id = ?", what, err);
+	if (rc == 0) {
+		store__q_text(&q, env_id);
+		store__q_text(&q, id);
+		rc = store__q_exec(&q, err);
+		store__q_finish(&q);
+	}
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = eph_err_set(err, EPH_ENOTFOUND, "%s: agent %s not registered", what, id);
+	if (rc == 0)
+		return store__commit(st, err);
+	store__rollback(st);
+	return rc;
+}
+
 static struct store_agent *agent_copy(const struct store_agent *a)
 {
 	struct store_agent *c;
@@ -190,7 +217,8 @@ static struct store_agent *agent_copy(const struct store_agent *a)
 	size_t n;
 
 	n = a->ek_cert.len + a->ek_pub.len + a->ak_pub.len + a->ak_name.len +
-	    store__pack_size(a->hostname) + store__pack_size(a->cvm);
+	    store__pack_size(a->hostname) + store__pack_size(a->cvm) +
+	    store__pack_size(a->env_id);
 	c = calloc(1, sizeof(*c) + n);
 	if (c == NULL)
 		return NULL;
@@ -203,6 +231,7 @@ static struct store_agent *agent_copy(const struct store_agent *a)
 	c->ak_name = store__pack_blob(&pk, a->ak_name);
 	c->hostname = store__pack_str(&pk, a->hostname);
 	c->cvm = store__pack_str(&pk, a->cvm);
+	c->env_id = store__pack_str(&pk, a->env_id);
 	return c;
 }
 

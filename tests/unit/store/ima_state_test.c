@@ -62,7 +62,7 @@ Test(store_ima, upgrade_from_v2_keeps_data_and_adds_the_table, .init = stu_setup
 	store_free(st);
 
 	st = stu_open(NULL);
-	cr_assert_eq(store_schema_version(st), 3);
+	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
 	cr_assert_eq(store_agent_get(&a, st, agent, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(a->hostname, "guest-1");
 	store_agent_free(a);
@@ -71,7 +71,7 @@ Test(store_ima, upgrade_from_v2_keeps_data_and_adds_the_table, .init = stu_setup
 	store_free(st);
 
 	db = stu_raw();
-	cr_assert_eq(stu_raw_int(db, "SELECT max(version) FROM schema_version"), 3);
+	cr_assert_eq(stu_raw_int(db, "SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
 	cr_assert_eq(stu_raw_int(db, "SELECT count(*) FROM decisions"), 1);
 	cr_assert_eq(stu_raw_int(db, "SELECT count(*) FROM ima_state"), 1);
 	cr_assert_eq(stu_raw_int(db, "SELECT length(pcr10) FROM ima_state"), 3 + 20 + 3 + 32);
