@@ -95,6 +95,11 @@ int sbx__net_lo_up(void);
 /* In the child: lo up, and the veth end renamed, addressed and up. 0 or -errno. */
 int sbx__net_child_setup(const struct sbx_plan *plan);
 
+/* SIGKILL every process (but us) with an argument containing path: what a
+ * killed broker's helpers (swtpm-up.sh, swtpm_setup, swtpm) left running
+ * for a state folder. Returns how many. */
+unsigned sbx__kill_mentioning(const char *path);
+
 /* vtpm.c */
 int sbx__vtpm_up(char *tcti, size_t cap, const char *fixtures, const char *ca,
 		 const char *tpmdir, pid_t nspid, struct eph_err *err);

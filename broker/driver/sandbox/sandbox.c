@@ -171,6 +171,9 @@ static int teardown(struct sbx_driver *s, const char *id, struct sbx_entry *e,
 	snprintf(tpm, sizeof(tpm), "%s/tpm", st);
 	if (s->fixtures[0] && (r = sbx__vtpm_down(s->fixtures, tpm, &e2)) < 0 && rc == 0)
 		rc = eph_err_set(err, r, "destroy %s: %s", id, e2.msg);
+	/* Stragglers of an interrupted create (a killed broker's swtpm-up.sh
+	 * and what it started) name the state folder on their command line. */
+	(void)sbx__kill_mentioning(st);
 	if (e && e->proc.pid > 0)
 		kill(e->proc.pid, SIGKILL); /* ours, even if never attached */
 	if ((r = sbx__cg_kill(&s->cg, id, 3000, &e2)) < 0 && rc == 0)

@@ -11,6 +11,8 @@
 #include <ftw.h>
 #include <poll.h>
 #include <sched.h>
+#include <dirent.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,11 +136,15 @@ static long now_ms(void)
 }
 
 /* Child side of sbx__run: only async-signal-safe calls from here on. */
-static void run_child(const struct sbx_run *r, int nsfd, int outfd, int logfd)
+static void run_child(const struct sbx_run *r, int nsfd, int outfd, int logfd, pid_t parent)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (devnull < 0)
+		_exit(126);
+	/* Die with the broker: a helper orphaned by a kill -9 would go on
+	 * making things (a swtpm) after the next start reconciled them. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(126);
 	if (r->netns == SBX_NETNS_EMPTY && unshare(CLONE_NEWNET) < 0)
 		_exit(126);
@@ -157,12 +163,57 @@ static void run_child(const struct sbx_run *r, int nsfd, int outfd, int logfd)
 	_exit(127);
 }
 
+/* Does /proc/PID/cmdline have an argument containing needle? */
+static int cmdline_mentions(const char *pid, const char *needle)
+{
+	char p[64], buf[8192];
+	ssize_t n;
+	size_t i, nl = strlen(needle);
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%s/cmdline", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (i = 0; i + nl <= (size_t)n; i++)
+		if (memcmp(buf + i, needle, nl) == 0)
+			return 1;
+	return 0;
+}
+
+unsigned sbx__kill_mentioning(const char *path)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned killed = 0;
+	pid_t self = getpid();
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *end = NULL;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (pid <= 1 || *end != '\0' || pid == (long)self)
+			continue;
+		if (cmdline_mentions(de->d_name, path) && kill((pid_t)pid, SIGKILL) == 0)
+			killed++;
+	}
+	closedir(d);
+	return killed;
+}
+
 int sbx__run(const struct sbx_run *r, struct eph_err *err)
 {
 	int pfd[2] = { -1, -1 }, nsfd = -1, logfd = -1, rc = EPH_EFAIL, status = 0;
 	size_t got = 0;
 	long deadline = now_ms() + r->timeout_ms;
-	pid_t pid, w = 0;
+	pid_t pid, w = 0, parent;
 
 	if (r->out && r->out_cap)
 		r->out[0] = '\0';
@@ -185,13 +236,14 @@ int sbx__run(const struct sbx_run *r, struct eph_err *err)
 		rc = eph_err_set(err, EPH_EFAIL, "pipe: %s", strerror(errno));
 		goto out;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		rc = eph_err_set(err, EPH_EFAIL, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		run_child(r, nsfd, pfd[1], logfd);
+		run_child(r, nsfd, pfd[1], logfd, parent);
 	if (pfd[1] >= 0) {
 		close(pfd[1]);
 		pfd[1] = -1;
