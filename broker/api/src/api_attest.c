@@ -3,7 +3,8 @@
  * at the first refusal:
  *   1. decode the wire_attest_req (400);
  *   2. use the nonce up: single use, not expired, issued to this agent
- *      (409 "nonce already used", 403 otherwise);
+ *      (409 "nonce already used", 403 otherwise; 404 "agent-unknown" when
+ *      the nonce is refused and the agent id is not registered at all);
  *   3. the agent exists and activated its credential (404 / 403);
  *   4. the quote: AK signature, nonce, PCR digest; newer than the last
  *      accepted quote (403 / 409);
@@ -153,6 +154,21 @@ static int64_t env_period(struct api *a, const char *env_id)
 	return p;
 }
 
+/*
+ * A refused nonce of an agent id the store does not know: the real fault
+ * is the id, and "nonce unknown" / "issued to another agent" would hide it.
+ * Looked up only on that refusal, so the accepted path pays nothing.
+ */
+static int agent_unknown(struct api *a, const char *agent_id)
+{
+	struct store_agent *ag = NULL;
+	struct eph_err err = {{0}};
+	int rc = store_agent_get(&ag, a->st, agent_id, &err);
+
+	store_agent_free(ag);
+	return rc == EPH_ENOTFOUND;
+}
+
 static void respond_accepted(struct api__req *r, const struct api__verdict *v, int64_t now,
 			     int64_t period)
 {
@@ -209,7 +225,11 @@ void api__attest(struct api__req *r)
 		api__verdict_refuse(v, API_HTTP_BAD_REQUEST, "malformed", "agent id is not an id");
 	} else {
 		rc = store_nonce_consume(a->st, req->agent_id, req->nonce, now, &err);
-		if (rc == EPH_EVERIFY)
+		if (rc == EPH_EVERIFY && agent_unknown(a, req->agent_id))
+			api__verdict_refuse(v, API_HTTP_NOT_FOUND, "agent-unknown",
+					    "agent %s is not registered (%s)", req->agent_id,
+					    err.msg);
+		else if (rc == EPH_EVERIFY)
 			api__verdict_refuse(v, strstr(err.msg, "already used") ? API_HTTP_CONFLICT
 									       : API_HTTP_FORBIDDEN,
 					    strstr(err.msg, "already used") ? "nonce-replayed"

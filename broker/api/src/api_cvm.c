@@ -94,6 +94,7 @@ static int check_tdx(struct api__verdict *v, struct api *a, const struct wire_at
 	struct tdx_quote q;
 	struct tdx_verify_result res;
 	struct tdx_policy pol;
+	struct tdx_verdict tv; /* tdx_appraise writes it: it must not be NULL */
 	struct eph_err err = {{0}};
 	uint8_t mrtd[8][TDX_MR_SIZE];
 	json_t *sec = json_object_get(a->pol.doc, "tdx"), *m;
@@ -123,7 +124,7 @@ static int check_tdx(struct api__verdict *v, struct api *a, const struct wire_at
 	pol.n_mrtd = n;
 	pol.report_data = bind;
 	pol.allow_debug = json_is_true(json_object_get(sec, "allow_debug"));
-	rc = tdx_appraise(NULL, &q, &pol, &err);
+	rc = tdx_appraise(&tv, &q, &pol, &err);
 	if (rc < 0)
 		return api__verdict_refuse(v, API_HTTP_FORBIDDEN, "tdx-refused", "TDX: %s",
 					   err.msg);
