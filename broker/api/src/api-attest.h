@@ -27,6 +27,10 @@ struct api__verdict {
 	uint32_t num_attrs;
 	struct wire_attr attrs[WIRE_MAX_ATTRS];
 	const char *cvm_kind;    /* "sev-snp", "tdx" when verified, else NULL */
+	uint8_t snp_tcb[5];      /* SNP REPORTED_TCB: fmc, bootloader, tee, snp,
+				  * microcode, for reference.json "tcb" */
+	uint8_t cvm_measurement[48];
+	size_t cvm_measurement_len;
 	int has_ima_state;       /* ima_state is to be stored if accepted */
 	int quote_ok;            /* the quote verified with the agent's AK, fresh:
 				  * a refusal after this is the machine's own

@@ -9,10 +9,11 @@
  * verifiers' own vector stands (api__appraise returns 0 and changes
  * nothing).
  *
- * Not here: the verification itself. Gaps: the CVM's TCB and measurement
- * are not handed over (SNP/TDX verification happens in api_cvm.c against
- * broker.json), so reference.json "tcb" is not applied yet; secure_boot
- * is left to appraise's defaults (-1: not in the log).
+ * Not here: the verification itself. The SNP REPORTED_TCB and measurement
+ * are handed over, so reference.json "tcb" applies to SEV-SNP (below the
+ * minimum: contraindicated, refused; below recommended: warning). Gaps: the
+ * TDX TCB status (tdx_tcb_evaluate needs Intel's TCB info collateral, not
+ * fetched); secure_boot is left to appraise's defaults (-1: not in the log).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,13 @@ int api__appraise(struct api__verdict *v, struct api *a, const struct wire_attes
 		ev->cvm.verified = true;
 		ev->cvm.binding_ok = true;
 		ev->cvm.measurement_ok = true;
+		ev->cvm.snp_tcb.fmc = v->snp_tcb[0];
+		ev->cvm.snp_tcb.bootloader = v->snp_tcb[1];
+		ev->cvm.snp_tcb.tee = v->snp_tcb[2];
+		ev->cvm.snp_tcb.snp = v->snp_tcb[3];
+		ev->cvm.snp_tcb.microcode = v->snp_tcb[4];
+		memcpy(ev->cvm.measurement, v->cvm_measurement, v->cvm_measurement_len);
+		ev->cvm.measurement_len = v->cvm_measurement_len;
 	}
 	if (appraise_run(&res, ev, a->pol.refs, NULL, &err) < 0)
 		goto internal;

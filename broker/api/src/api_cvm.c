@@ -83,6 +83,15 @@ static int check_snp(struct api__verdict *v, struct api *a, const struct wire_at
 		return api__verdict_refuse(v, API_HTTP_FORBIDDEN, "snp-refused", "SEV-SNP: %s",
 					   err.msg);
 	v->cvm_kind = "sev-snp";
+	/* what appraise compares with reference.json "tcb" (minimum and
+	 * recommended): the TCB the VCEK was derived from */
+	v->snp_tcb[0] = rep.reported_tcb.fmc;
+	v->snp_tcb[1] = rep.reported_tcb.bootloader;
+	v->snp_tcb[2] = rep.reported_tcb.tee;
+	v->snp_tcb[3] = rep.reported_tcb.snp;
+	v->snp_tcb[4] = rep.reported_tcb.microcode;
+	memcpy(v->cvm_measurement, rep.measurement, sizeof(rep.measurement));
+	v->cvm_measurement_len = sizeof(rep.measurement);
 	return 0;
 }
 #endif
