@@ -15,7 +15,11 @@
 #     guest: enrolment with credential activation, then attestation, accepted
 #     for guest 1 and refused for guest 2; list the agents with ephemeractl;
 #  6. replay an IMA measurement list into PCR 10;
-#  7. if this machine has a readable firmware log of its own, replay that too.
+#  7. if this machine has a readable firmware log of its own, replay that too;
+#  8. environments (scripts/demo-envs.sh): a broker with the sandbox driver
+#     takes a stream of signed requests, makes sandboxes whose own agents
+#     attest with their own vTPMs, catches a tampered one within one period,
+#     ends others by TTL and delete, and sums up (nothing leaked).
 #
 # Everything it starts is stopped on exit; state lives in BUILD_DIR/demo/.
 set -euo pipefail
@@ -202,4 +206,7 @@ if [ -r "$host" ] && [ -s "$host" ]; then
 fi
 
 echo
-echo "demo: done (state in $work; TPMs stopped)"
+"$root/scripts/demo-envs.sh" "$build"
+
+echo
+echo "demo: done (state in $work and $build/demo-envs; TPMs, sandboxes and broker stopped)"

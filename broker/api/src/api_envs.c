@@ -209,7 +209,7 @@ static json_t *policy_json(const struct api__envpol *p, const struct api__decisi
 
 /* Store: create (requested), decision, admit. */
 static int admit(struct api__req *r, struct who *w, const struct api__envpol *pol,
-		 const struct api__decision *d)
+		 const struct api__decision *d, const char *rules_why)
 {
 	struct api *a = r->api;
 	struct eph_err err = {{0}};
@@ -261,8 +261,8 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 	rc = store_decision_record(&decision_id, a->st, &sd, &err);
 	if (rc < 0)
 		goto out;
-	snprintf(reason, sizeof(reason), "admitted: size %s by the %s decider; %s",
-		 pol->sizes[d->action].name, d->decider,
+	snprintf(reason, sizeof(reason), "admitted: size %s by the %s decider; policy %s; %s",
+		 pol->sizes[d->action].name, d->decider, rules_why[0] ? rules_why : "built-in",
 		 a->lc ? "provisioning" : "not provisioned (this broker has no driver)");
 	rc = store_env_transition(a->st, id, STORE_ENV_REQUESTED, STORE_ENV_ADMITTED, reason, now,
 				  &err);
@@ -341,7 +341,7 @@ void api__envs_create(struct api__req *r)
 		api__refuse_rc(r, rc, "policy", &err);
 		goto out;
 	}
-	admit(r, &w, &pol, &d);
+	admit(r, &w, &pol, &d, why);
 out:
 	json_decref(w.attrs);
 	wire_env_create_req_free(&q);

@@ -117,7 +117,24 @@ int api__rules_narrow(struct api__envpol *pol, char *why, size_t why_len, void *
 	rc = policy_evaluate(&res, rules, set, err);
 	if (rc < 0)
 		goto out;
-	snprintf(why, why_len, "%s", res->reason);
+	{
+		/* which rules shaped the limits: what a requester asks first */
+		size_t off = 0;
+		const char *sep = " ";
+		int n = snprintf(why, why_len, "rules");
+
+		if (n > 0 && (size_t)n < why_len)
+			off = (size_t)n;
+		for (i = 0; off + 1 < why_len && i < res->nrules; i++) {
+			if (!res->rules[i].matched)
+				continue;
+			n = snprintf(why + off, why_len - off, "%s%s", sep, res->rules[i].name);
+			if (n < 0 || (size_t)n >= why_len - off)
+				break; /* truncated: what fits stays */
+			off += (size_t)n;
+			sep = ", ";
+		}
+	}
 	if (!res->allowed) {
 		rc = eph_err_set(err, EPH_EPOLICY, "refused by policy: %s", res->reason);
 		goto out;
