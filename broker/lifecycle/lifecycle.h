@@ -75,6 +75,16 @@ int lifecycle_provision(lifecycle *lc, const char *env_id, const struct driver_s
 			int64_t decision_id, int64_t now, struct eph_err *err);
 
 /*
+ * The same with an environment the caller already has (a warm pool member
+ * it claimed, made with the right limits): write admitted -> provisioning,
+ * the handle, start its command, -> attesting. A claim is a state change,
+ * not a creation. On failure after the first write, as lifecycle_provision;
+ * if env_id is not admitted the member is destroyed (nobody else owns it).
+ */
+int lifecycle_provision_claimed(lifecycle *lc, const char *env_id, const char *handle,
+				int64_t decision_id, int64_t now, struct eph_err *err);
+
+/*
  * An attestation verdict for env_id. ok: attesting -> running, or running ->
  * re-attesting -> running, or re-attesting -> running; the next deadline is
  * now + the environment's re-attestation period. Not ok is drift: the

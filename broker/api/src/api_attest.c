@@ -206,7 +206,7 @@ void api__attest(struct api__req *r)
 	size_t body_len;
 	double t0 = mono();
 	int64_t now = api__now();
-	int64_t period;
+	int64_t period = 0;
 	int rc;
 
 	if (req == NULL || v == NULL) {
@@ -220,6 +220,12 @@ void api__attest(struct api__req *r)
 		api__metrics_attest(&a->metrics, 0, mono() - t0);
 		api__refuse(r, API_HTTP_BAD_REQUEST, "malformed", "attest request: %s", err.msg);
 		goto out_nofree;
+	}
+	/* One transaction (one WAL fsync under synchronous=FULL) for the nonce,
+	 * the verdict and the deadline instead of three. */
+	if (store_tx_begin(a->st, &err) < 0) {
+		api__refuse(r, API_HTTP_UNAVAILABLE, "store-unavailable", "store: %s", err.msg);
+		goto out;
 	}
 	if (!api__valid_id(req->agent_id)) {
 		api__verdict_refuse(v, API_HTTP_BAD_REQUEST, "malformed", "agent id is not an id");
@@ -242,6 +248,16 @@ void api__attest(struct api__req *r)
 			appraise(v, a, req);
 	}
 	rc = record(a, req->agent_id, req->nonce, v, &err);
+	if (rc == 0 && v->status == 0) {
+		period = env_period(a, v->env_id);
+		if (store_agent_set_deadline(a->st, req->agent_id, now + period, &err) < 0)
+			api__log(a, API_LOG_WARN, "deadline", "agent %s: %s", req->agent_id,
+				 err.msg);
+	}
+	if (rc == 0)
+		rc = store_tx_commit(a->st, &err);
+	else
+		store_tx_rollback(a->st);
 	api__metrics_attest(&a->metrics, v->status == 0, mono() - t0);
 	if (rc < 0) {
 		api__refuse(r, API_HTTP_UNAVAILABLE, "store-unavailable",
@@ -263,9 +279,6 @@ void api__attest(struct api__req *r)
 		}
 		goto out;
 	}
-	period = env_period(a, v->env_id);
-	if (store_agent_set_deadline(a->st, req->agent_id, now + period, &err) < 0)
-		api__log(a, API_LOG_WARN, "deadline", "agent %s: %s", req->agent_id, err.msg);
 	api__log(a, API_LOG_INFO, "attestation accepted", "agent %s%s%s: %s", req->agent_id,
 		 v->env_id[0] ? " of environment " : "", v->env_id, v->reason);
 	if (v->env_id[0])

@@ -42,6 +42,7 @@
 #include "api-lc.h"
 #include "driver.h"
 #include "lifecycle.h"
+#include "warmpool.h"
 #include "wire.h"
 
 enum lc_kind { LC_PROVISION, LC_ATTESTED, LC_DELETE };
@@ -56,6 +57,13 @@ struct lc_cmd {
 };
 
 #define LC_ARGV_MAX 24
+#define LC_POOLS 16            /* warm pool classes with a target */
+#define LC_POOL_TTL_MS 600000u /* an idle member older than this is dropped */
+
+struct lc_pool {
+	char key[WARMPOOL_CLASS_MAX + 1];
+	size_t target;
+};
 
 struct api__lc {
 	pthread_t th;
@@ -74,6 +82,8 @@ struct api__lc {
 	char pin[128];
 	char *argv[LC_ARGV_MAX];
 	char period[24];
+	struct warmpool *wp;
+	struct lc_pool pools[LC_POOLS];
 };
 
 static void lc_log(struct api__lc *l, enum api_log_level level, const char *what,
@@ -177,13 +187,113 @@ static int spec_of(struct driver_spec *sp, const struct store_env *e, unsigned p
 	return rc;
 }
 
+/*
+ * The warm pool an environment draws from: its class and size, as
+ * "<class>-<size>" in [A-Za-z0-9-] (members are made with the size's limits,
+ * so only the same size can claim them). 0, or -1 without a usable name.
+ */
+static int pool_key(char key[WARMPOOL_CLASS_MAX + 1], const struct store_env *e)
+{
+	json_t *attrs = json_loads(e->attrs ? e->attrs : "", 0, NULL);
+	json_t *pol = json_loads(e->policy ? e->policy : "", 0, NULL);
+	const char *cls = json_string_value(json_object_get(attrs, "class"));
+	const char *size = json_string_value(json_object_get(pol, "size"));
+	char raw[2 * WARMPOOL_CLASS_MAX];
+	size_t i, n = 0;
+	int rc = -1;
+
+	if (cls && size && *cls && *size) {
+		snprintf(raw, sizeof(raw), "%.14s-%.8s", cls, size);
+		for (i = 0; raw[i] && n < WARMPOOL_CLASS_MAX; i++) {
+			char ch = raw[i];
+
+			key[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+						   (ch >= '0' && ch <= '9')
+					   ? ch
+					   : '-';
+		}
+		key[n] = '\0';
+		rc = n ? 0 : -1;
+	}
+	json_decref(attrs);
+	json_decref(pol);
+	return rc;
+}
+
+/* The Q-network's pre-warm choice for the pool: members to keep idle. */
+static void pool_want(struct api__lc *l, const char *key, const struct driver_spec *sp,
+		      size_t target)
+{
+	struct eph_err err = {{0}};
+	struct driver_spec tmpl = *sp;
+	size_t i, free_slot = LC_POOLS;
+
+	if (l->wp == NULL)
+		return;
+	for (i = 0; i < LC_POOLS; i++) {
+		if (strcmp(l->pools[i].key, key) == 0)
+			break;
+		if (l->pools[i].key[0] == '\0' && free_slot == LC_POOLS)
+			free_slot = i;
+	}
+	if (i == LC_POOLS) {
+		if (target == 0 || free_slot == LC_POOLS)
+			return;
+		i = free_slot;
+		snprintf(l->pools[i].key, sizeof(l->pools[i].key), "%s", key);
+	}
+	tmpl.env_id = NULL;
+	if (warmpool_set_class(l->wp, key, &tmpl, LC_POOL_TTL_MS, &err) < 0) {
+		lc_log(l, API_LOG_WARN, "warm pool", "%s: %s", key, err.msg);
+		return;
+	}
+	if (l->pools[i].target != target)
+		lc_log(l, API_LOG_INFO, "warm pool", "%s: keep %zu idle (was %zu)", key, target,
+		       l->pools[i].target);
+	l->pools[i].target = target;
+}
+
+/* Idle time: one member more for the first pool below its target. */
+static void pool_refill_one(struct api__lc *l)
+{
+	struct eph_err err = {{0}};
+	size_t i, have;
+
+	if (l->wp == NULL)
+		return;
+	for (i = 0; i < LC_POOLS; i++) {
+		if (l->pools[i].key[0] == '\0')
+			continue;
+		have = warmpool_size(l->wp, l->pools[i].key);
+		if (have >= l->pools[i].target)
+			continue;
+		if (warmpool_resize(l->wp, l->pools[i].key, have + 1, &err) < 0)
+			lc_log(l, API_LOG_WARN, "warm pool", "%s: %s", l->pools[i].key, err.msg);
+		else
+			lc_log(l, API_LOG_DEBUG, "warm pool", "%s: %zu of %zu idle", l->pools[i].key,
+			       have + 1, l->pools[i].target);
+		return;
+	}
+}
+
+static int pool_short(struct api__lc *l)
+{
+	size_t i;
+
+	for (i = 0; l->wp && i < LC_POOLS; i++)
+		if (l->pools[i].key[0] && warmpool_size(l->wp, l->pools[i].key) < l->pools[i].target)
+			return 1;
+	return 0;
+}
+
 static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 {
 	struct store_env *e = NULL;
 	struct driver_spec sp;
 	struct eph_err err = {{0}};
-	char why[WIRE_MAX_TEXT];
-	int rc = store_env_get(&e, l->st, c->env, &err);
+	char why[WIRE_MAX_TEXT], key[WARMPOOL_CLASS_MAX + 1] = "";
+	char handle[DRIVER_HANDLE_MAX], member[DRIVER_ID_MAX + 1];
+	int rc = store_env_get(&e, l->st, c->env, &err), warm = 0;
 
 	if (rc < 0) {
 		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s", c->env, err.msg);
@@ -205,10 +315,21 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 		lc_log(l, API_LOG_ERROR, "provisioning refused", "%s", err.msg);
 		goto out;
 	}
-	lc_log(l, API_LOG_INFO, "provisioning", "%s: %u mCPU, %llu MiB, network %s, vTPM, via %s",
-	       c->env, (unsigned)sp.vcpu_milli, (unsigned long long)sp.mem_mib,
-	       sp.net == DRIVER_NET_NONE ? "none" : "veth", l->drv->ops->name);
-	rc = lifecycle_provision(l->lc, c->env, &sp, c->decision, (int64_t)time(NULL), &err);
+	if (pool_key(key, e) == 0 && l->wp != NULL &&
+	    warmpool_claim(l->wp, handle, member, key, &err) == 0)
+		warm = 1;
+	lc_log(l, API_LOG_INFO, "provisioning",
+	       "%s: %u mCPU, %llu MiB, network %s, vTPM, via %s: %s %s", c->env,
+	       (unsigned)sp.vcpu_milli, (unsigned long long)sp.mem_mib,
+	       sp.net == DRIVER_NET_NONE ? "none" : "veth", l->drv->ops->name,
+	       warm ? "warm, claimed pool member" : "cold, no idle member in pool",
+	       warm ? member : (key[0] ? key : "-"));
+	rc = warm ? lifecycle_provision_claimed(l->lc, c->env, handle, c->decision,
+						(int64_t)time(NULL), &err)
+		  : lifecycle_provision(l->lc, c->env, &sp, c->decision, (int64_t)time(NULL),
+					&err);
+	if (key[0])
+		pool_want(l, key, &sp, e->prewarm);
 	if (rc < 0)
 		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s (%s)", c->env, err.msg,
 		       last_reason_of(l, c->env, why, sizeof(why)));
@@ -332,6 +453,8 @@ static void do_tick(struct api__lc *l)
 		lv.n = 0;
 	if (lifecycle_tick(l->lc, (int64_t)time(NULL), &ended, &err) < 0)
 		lc_log(l, API_LOG_ERROR, "lifecycle tick", "%s", err.msg);
+	if (l->wp != NULL && warmpool_expire(l->wp, &err) < 0)
+		lc_log(l, API_LOG_WARN, "warm pool expiry", "%s", err.msg);
 	for (i = 0; ended && i < lv.n; i++)
 		log_end(l, lv.ids[i]);
 	free(lv.ids);
@@ -350,24 +473,26 @@ static void timespec_add_ms(struct timespec *t, unsigned ms)
 static void *lc_main(void *arg)
 {
 	struct api__lc *l = arg;
-	struct timespec next;
+	struct timespec next, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	timespec_add_ms(&next, l->tick_ms);
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		struct lc_cmd *c = l->head;
-		struct timespec now;
+		int refill = 0;
 
-		if (c == NULL) {
+		if (c != NULL) {
+			l->head = c->next;
+			if (l->head == NULL)
+				l->tail = NULL;
+		} else if (pool_short(l)) {
+			refill = 1; /* idle: one warm member, then the queue again */
+		} else {
 			int w = pthread_cond_timedwait(&l->cv, &l->mu, &next);
 
 			if (w != ETIMEDOUT)
 				continue;
-		} else {
-			l->head = c->next;
-			if (l->head == NULL)
-				l->tail = NULL;
 		}
 		pthread_mutex_unlock(&l->mu);
 		if (c != NULL) {
@@ -378,6 +503,8 @@ static void *lc_main(void *arg)
 			else
 				do_delete(l, c);
 			free(c);
+		} else if (refill) {
+			pool_refill_one(l);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > next.tv_sec ||
@@ -509,6 +636,9 @@ int api__lc_open(struct api *a, struct eph_err *err)
 	       "driver %s: %u interrupted or lost -> failed, %u destroys finished, %u foreign "
 	       "environments destroyed",
 	       l->drv->ops->name, rep.failed, rep.finished, rep.not_owned);
+	rc = warmpool_new(&l->wp, l->drv, err);
+	if (rc < 0)
+		return rc;
 	rc = store_env_foreach(l->st, STORE_ENV_ADMITTED, requeue_cb, l, err);
 	if (rc < 0)
 		return rc;
@@ -539,6 +669,7 @@ void api__lc_close(struct api *a)
 		l->head = c->next;
 		free(c);
 	}
+	warmpool_free(l->wp); /* idle members are destroyed */
 	lifecycle_free(l->lc);
 	store_free(l->st);
 	for (i = 0; i < LC_ARGV_MAX && l->argv[i]; i++)

@@ -105,6 +105,35 @@ static int provision_failed(lifecycle *lc, const char *env_id, int rc, const cha
 	return eph_err_set(err, rc, "%s", reason);
 }
 
+int lifecycle_provision_claimed(lifecycle *lc, const char *env_id, const char *handle,
+				int64_t decision_id, int64_t now, struct eph_err *err)
+{
+	struct eph_err de = { { 0 } };
+	int rc;
+
+	if (env_id == NULL || handle == NULL || !driver_id_valid(env_id))
+		return eph_err_set(err, EPH_EFORMAT, "provision: bad environment id");
+	rc = begin_provisioning(lc, env_id, decision_id, now, err);
+	if (rc < 0) {
+		/* the member is ours alone now: nobody else will start it */
+		driver_destroy(lc->drv, handle, NULL);
+		return rc;
+	}
+	rc = store_env_set_handle(lc->st, env_id, handle, now, &de);
+	if (rc < 0) {
+		driver_destroy(lc->drv, handle, NULL);
+		return provision_failed(lc, env_id, rc, "recording the handle", &de, now, err);
+	}
+	rc = driver_start(lc->drv, handle, NULL, &de);
+	if (rc < 0)
+		return provision_failed(lc, env_id, rc, "start", &de, now, err);
+	rc = store_env_transition(lc->st, env_id, STORE_ENV_PROVISIONING, STORE_ENV_ATTESTING,
+				  "started (warm pool claim)", now, &de);
+	if (rc < 0)
+		return provision_failed(lc, env_id, rc, "recording the start", &de, now, err);
+	return 0;
+}
+
 int lifecycle_provision(lifecycle *lc, const char *env_id, const struct driver_spec *spec,
 			int64_t decision_id, int64_t now, struct eph_err *err)
 {
