@@ -233,6 +233,18 @@ int tpmq_open(tpmq_tpm **out, const char *tcti, struct eph_err *err);
 void tpmq_close(tpmq_tpm *tpm);
 
 /*
+ * Flush every transient object and loaded session the TPM lists, whoever
+ * made them; *flushed (may be NULL) counts them. For a process that owns
+ * the TPM and starts after a predecessor was killed: without a resource
+ * manager (swtpm, /dev/tpm0) nothing flushes what a dead process left, and
+ * three leftover objects fill the TPM (0x902). Through a resource manager
+ * (/dev/tpmrm0, abrmd) only this connection's own handles are listed, so
+ * it is harmless there. Call right after tpmq_open, never while another
+ * process uses the same TPM without a resource manager.
+ */
+int tpmq_flush_stale(unsigned *flushed, tpmq_tpm *tpm, struct eph_err *err);
+
+/*
  * Read the EK certificate from its NV index (RSA 2048: 0x01c00002; ECC
  * P-256: 0x01c0000a; ECC P-384: 0x01c00016) into a new DER buffer. EPH_ENOTFOUND when the index is
  * not defined.

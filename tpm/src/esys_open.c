@@ -6,7 +6,8 @@
  * Deliberately not here: a resource manager. The context remembers every
  * transient handle it made (EK, AK, policy session) so that tpmq_close()
  * can flush them; callers that share a TPM between processes need tpm2-abrmd
- * or the kernel's /dev/tpmrm0.
+ * or the kernel's /dev/tpmrm0. tpmq_flush_stale() clears what a killed
+ * predecessor left (nothing else would, without a resource manager).
  */
 #include "esys-priv.h"
 
@@ -231,4 +232,54 @@ void tpmq_close(tpmq_tpm *tpm)
 	if (tpm->tcti != NULL)
 		Tss2_TctiLdr_Finalize(&tpm->tcti);
 	free(tpm);
+}
+
+/* Flush what TPM2_GetCapability(handles) lists from first on; counts. */
+static int flush_range(unsigned *n, tpmq_tpm *tpm, TPM2_HANDLE first, struct eph_err *err)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more = TPM2_NO;
+	TSS2_RC rc;
+	uint32_t i;
+
+	rc = Esys_GetCapability(tpm->ectx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpmq__esys_err(err, rc, "Esys_GetCapability(handles)");
+	for (i = 0; i < cap->data.handles.count; i++) {
+		TPM2_HANDLE h = cap->data.handles.handle[i];
+		TPM2_HT ht = (TPM2_HT)(h >> TPM2_HR_SHIFT);
+		ESYS_TR tr = ESYS_TR_NONE;
+
+		/* only what this call is for, whatever the TPM lists */
+		if (ht != TPM2_HT_TRANSIENT && ht != TPM2_HT_HMAC_SESSION &&
+		    ht != TPM2_HT_POLICY_SESSION)
+			continue;
+		rc = Esys_TR_FromTPMPublic(tpm->ectx, h, ESYS_TR_NONE, ESYS_TR_NONE,
+					   ESYS_TR_NONE, &tr);
+		if (rc == TSS2_RC_SUCCESS)
+			rc = Esys_FlushContext(tpm->ectx, tr);
+		if (rc != TSS2_RC_SUCCESS) {
+			Esys_Free(cap);
+			return tpmq__esys_err(err, rc, "flushing a leftover handle");
+		}
+		(*n)++;
+	}
+	Esys_Free(cap);
+	return 0;
+}
+
+int tpmq_flush_stale(unsigned *flushed, tpmq_tpm *tpm, struct eph_err *err)
+{
+	unsigned n = 0;
+	int rc;
+
+	/* TPM2_TRANSIENT_FIRST and TPM2_LOADED_SESSION_FIRST as literals: the
+	 * tss2 macros shift a signed 0x80 by 24 (undefined behaviour) */
+	rc = flush_range(&n, tpm, (TPM2_HANDLE)0x80000000u, err);
+	if (rc == 0)
+		rc = flush_range(&n, tpm, (TPM2_HANDLE)0x02000000u, err);
+	if (flushed != NULL)
+		*flushed = n;
+	return rc;
 }
