@@ -105,10 +105,32 @@ static int provision_failed(lifecycle *lc, const char *env_id, int rc, const cha
 	return eph_err_set(err, rc, "%s", reason);
 }
 
+/* Both provisioning paths once the environment exists: the handle, start,
+ * -> attesting. On failure the environment is failed and destroyed. */
+static int record_and_start(lifecycle *lc, const char *env_id, const char *handle,
+			    const char *how, int64_t now, struct eph_err *err)
+{
+	struct eph_err de = { { 0 } };
+	int rc = store_env_set_handle(lc->st, env_id, handle, now, &de);
+
+	if (rc < 0) {
+		/* The store does not know the handle: undo by name now. */
+		driver_destroy(lc->drv, handle, NULL);
+		return provision_failed(lc, env_id, rc, "recording the handle", &de, now, err);
+	}
+	rc = driver_start(lc->drv, handle, NULL, &de);
+	if (rc < 0)
+		return provision_failed(lc, env_id, rc, "start", &de, now, err);
+	rc = store_env_transition(lc->st, env_id, STORE_ENV_PROVISIONING, STORE_ENV_ATTESTING,
+				  how, now, &de);
+	if (rc < 0)
+		return provision_failed(lc, env_id, rc, "recording the start", &de, now, err);
+	return 0;
+}
+
 int lifecycle_provision_claimed(lifecycle *lc, const char *env_id, const char *handle,
 				int64_t decision_id, int64_t now, struct eph_err *err)
 {
-	struct eph_err de = { { 0 } };
 	int rc;
 
 	if (env_id == NULL || handle == NULL || !driver_id_valid(env_id))
@@ -119,19 +141,7 @@ int lifecycle_provision_claimed(lifecycle *lc, const char *env_id, const char *h
 		driver_destroy(lc->drv, handle, NULL);
 		return rc;
 	}
-	rc = store_env_set_handle(lc->st, env_id, handle, now, &de);
-	if (rc < 0) {
-		driver_destroy(lc->drv, handle, NULL);
-		return provision_failed(lc, env_id, rc, "recording the handle", &de, now, err);
-	}
-	rc = driver_start(lc->drv, handle, NULL, &de);
-	if (rc < 0)
-		return provision_failed(lc, env_id, rc, "start", &de, now, err);
-	rc = store_env_transition(lc->st, env_id, STORE_ENV_PROVISIONING, STORE_ENV_ATTESTING,
-				  "started (warm pool claim)", now, &de);
-	if (rc < 0)
-		return provision_failed(lc, env_id, rc, "recording the start", &de, now, err);
-	return 0;
+	return record_and_start(lc, env_id, handle, "started (warm pool claim)", now, err);
 }
 
 int lifecycle_provision(lifecycle *lc, const char *env_id, const struct driver_spec *spec,
@@ -153,20 +163,7 @@ int lifecycle_provision(lifecycle *lc, const char *env_id, const struct driver_s
 	rc = driver_create(lc->drv, handle, &s, &de);
 	if (rc < 0)
 		return provision_failed(lc, env_id, rc, "create", &de, now, err);
-	rc = store_env_set_handle(lc->st, env_id, handle, now, &de);
-	if (rc < 0) {
-		/* The store does not know the handle: undo by name now. */
-		driver_destroy(lc->drv, handle, NULL);
-		return provision_failed(lc, env_id, rc, "recording the handle", &de, now, err);
-	}
-	rc = driver_start(lc->drv, handle, NULL, &de);
-	if (rc < 0)
-		return provision_failed(lc, env_id, rc, "start", &de, now, err);
-	rc = store_env_transition(lc->st, env_id, STORE_ENV_PROVISIONING, STORE_ENV_ATTESTING,
-				  "started", now, &de);
-	if (rc < 0)
-		return provision_failed(lc, env_id, rc, "recording the start", &de, now, err);
-	return 0;
+	return record_and_start(lc, env_id, handle, "started", now, err);
 }
 
 int lifecycle_attested(lifecycle *lc, const char *env_id, int ok, const char *reason,

@@ -156,10 +156,11 @@ out:
 	return rc;
 }
 
-int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
-			     struct eph_err *err)
+/* One UPDATE of an agent's row in its own transaction; EPH_ENOTFOUND if no
+ * row has that id. sql binds (value, id), value an integer or a text. */
+static int update_agent(store *st, const char *what, const char *sql, const char *id,
+			const char *text, int64_t num, struct eph_err *err)
 {
-	static const char what[] = "setting an agent's deadline";
 	struct store__q q;
 	int rc;
 
@@ -168,10 +169,12 @@ int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
 	rc = store__begin(st, err);
 	if (rc < 0)
 		return rc;
-	rc = store__q_prepare(&q, st, "UPDATE agents SET next_deadline = ? WHERE id = ?", what,
-			      err);
+	rc = store__q_prepare(&q, st, sql, what, err);
 	if (rc == 0) {
-		store__q_int(&q, next_deadline);
+		if (text != NULL)
+			store__q_text(&q, text);
+		else
+			store__q_int(&q, num);
 		store__q_text(&q, id);
 		rc = store__q_exec(&q, err);
 		store__q_finish(&q);
@@ -184,30 +187,20 @@ int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
 	return rc;
 }
 
+int store_agent_set_deadline(store *st, const char *id, int64_t next_deadline,
+			     struct eph_err *err)
+{
+	return update_agent(st, "setting an agent's deadline",
+			    "UPDATE agents SET next_deadline = ? WHERE id = ?", id, NULL,
+			    next_deadline, err);
+}
+
 int store_agent_bind_env(store *st, const char *id, const char *env_id, struct eph_err *err)
 {
-	static const char what[] = "binding an agent to its environment";
-	struct store__q q;
-	int rc;
-
-	if (id == NULL || env_id == NULL)
-		return eph_err_set(err, EPH_EFORMAT, "%s: no id", what);
-	rc = store__begin(st, err);
-	if (rc < 0)
-		return rc;
-	rc = store__q_prepare(&q, st, "UPDATE agents SET env_id = ? WHERE id = ?", what, err);
-	if (rc == 0) {
-		store__q_text(&q, env_id);
-		store__q_text(&q, id);
-		rc = store__q_exec(&q, err);
-		store__q_finish(&q);
-	}
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
-		rc = eph_err_set(err, EPH_ENOTFOUND, "%s: agent %s not registered", what, id);
-	if (rc == 0)
-		return store__commit(st, err);
-	store__rollback(st);
-	return rc;
+	if (env_id == NULL)
+		return eph_err_set(err, EPH_EFORMAT, "binding an agent: no environment");
+	return update_agent(st, "binding an agent to its environment",
+			    "UPDATE agents SET env_id = ? WHERE id = ?", id, env_id, 0, err);
 }
 
 static struct store_agent *agent_copy(const struct store_agent *a)
