@@ -128,14 +128,14 @@ Test(faults, broker_kill9_loses_no_verdict, .init = setup, .fini = teardown)
 			int64_t stored;
 
 			snprintf(sql, sizeof(sql),
-			         "SELECT count(*) FROM agents WHERE id = '%s' AND activated_at > 0",
+			         "SELECT count(*) FROM agents WHERE id = '%.64s' AND activated_at > 0",
 			         id);
 			cr_assert_eq(fl_sql_int(br.store, sql), 1,
 			             "agent %s told enrolled, not in the store", id);
-			snprintf(needle, sizeof(needle), "attested agent=%s ", id);
+			snprintf(needle, sizeof(needle), "attested agent=%.64s ", id);
 			told = fl_count(ag[i].log, needle);
 			snprintf(sql, sizeof(sql),
-			         "SELECT count(*) FROM attestations WHERE agent_id = '%s' AND "
+			         "SELECT count(*) FROM attestations WHERE agent_id = '%.64s' AND "
 			         "accepted = 1",
 			         id);
 			stored = fl_sql_int(br.store, sql);
