@@ -30,6 +30,11 @@ struct broker_opts {
 	const char *env_root;   /* --env-root DIR: environments' state */
 	const char *fixtures;   /* --swtpm-fixtures DIR: swtpm-up.sh, swtpm-down.sh */
 	const char *vtpm_ca;    /* --vtpm-ca DIR: CA of the vTPMs' EK certificates */
+	const char *vm_kernel;  /* --vm-kernel FILE (qemu) */
+	const char *vm_initrd;  /* --vm-initrd FILE (qemu) */
+	const char *vm_accel;   /* --vm-accel auto|kvm|tcg */
+	const char *vm_fwd;     /* --vm-forwarder PATH (ephemera-vmfwd) */
+	int vm_debug_shell;     /* --vm-debug-shell: guests' ttyS1 shell on a socket */
 	int verbose;            /* 1: debug lines too */
 	char *file_text;        /* owned: the configuration file's text (values point in) */
 };

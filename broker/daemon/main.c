@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "broker-opts.h"
+#include "qemu.h"
 #include "sandbox.h"
 
 static int verbose;
@@ -78,6 +79,66 @@ static int write_port_file(const char *path, unsigned port)
 	return 0;
 }
 
+/* ephemera-vmfwd: --vm-forwarder, else beside this build's broker, else
+ * where the Debian package puts it. */
+static const char *find_forwarder(const char *given, char *buf, size_t len)
+{
+	char self[4096];
+	ssize_t n;
+
+	if (given != NULL)
+		return given;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(buf, len, "%s/../driver/qemu/ephemera-vmfwd", self) < len &&
+			    access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return "/usr/lib/ephemera/ephemera-vmfwd";
+}
+
+/* --driver qemu: VMs of packaging/guest's image, agents dialling back to
+ * this broker's fixed port through the forwarder. */
+static int make_qemu(struct driver **drv, struct broker_opts *o, const char *root)
+{
+	struct driver_qemu_config qc;
+	struct eph_err err = {{0}};
+	char pin[128], fwd[4096];
+
+	if (api_tls_pin(pin, sizeof(pin), o->api.tls_cert, &err) < 0) {
+		log_line(NULL, API_LOG_ERROR, "cannot start: qemu driver", err.msg);
+		return -1;
+	}
+	memset(&qc, 0, sizeof(qc));
+	qc.state_root = root;
+	qc.kernel = o->vm_kernel;
+	qc.initrd = o->vm_initrd;
+	qc.accel = o->vm_accel;
+	qc.fixtures_dir = o->fixtures;
+	qc.ca_dir = o->vtpm_ca;
+	qc.forwarder = find_forwarder(o->vm_fwd, fwd, sizeof(fwd));
+	qc.broker_host = "127.0.0.1";
+	qc.broker_port = o->api.port;
+	qc.broker_pin = pin;
+	qc.broker_cert = o->api.tls_cert;
+	qc.debug_shell = o->vm_debug_shell;
+	if (o->api.lc_boot_s == 0)
+		o->api.lc_boot_s = 180;
+	if (driver_qemu_new(drv, &qc, &err) < 0) {
+		log_line(NULL, API_LOG_ERROR, "cannot start: qemu driver", err.msg);
+		return -1;
+	}
+	log_line(NULL, API_LOG_INFO, "driver qemu", driver_qemu_accel(*drv));
+	return 0;
+}
+
 /*
  * --driver sandbox: the driver the API provisions with. Its state root is
  * made here (0700) so that the default unix socket can live in it.
@@ -99,15 +160,20 @@ static int make_driver(struct driver **drv, struct broker_opts *o, char *sock, s
 		log_line(NULL, API_LOG_ERROR, "cannot start", "cannot create --env-root");
 		return -1;
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.state_root = root;
-	sc.fixtures_dir = o->fixtures;
-	sc.ca_dir = o->vtpm_ca;
-	if (driver_sandbox_new(drv, &sc, &err) < 0) {
-		log_line(NULL, API_LOG_ERROR, "cannot start: sandbox driver", err.msg);
-		return -1;
+	if (strcmp(o->driver, "qemu") == 0) {
+		if (make_qemu(drv, o, root) < 0)
+			return -1;
+	} else {
+		memset(&sc, 0, sizeof(sc));
+		sc.state_root = root;
+		sc.fixtures_dir = o->fixtures;
+		sc.ca_dir = o->vtpm_ca;
+		if (driver_sandbox_new(drv, &sc, &err) < 0) {
+			log_line(NULL, API_LOG_ERROR, "cannot start: sandbox driver", err.msg);
+			return -1;
+		}
+		log_line(NULL, API_LOG_INFO, "driver sandbox", driver_sandbox_backend(*drv));
 	}
-	log_line(NULL, API_LOG_INFO, "driver sandbox", driver_sandbox_backend(*drv));
 	if (o->api.unix_socket == NULL) {
 		if ((size_t)snprintf(sock, sock_len, "%s/broker.sock", root) >= sock_len) {
 			log_line(NULL, API_LOG_ERROR, "cannot start", "--env-root path too long");

@@ -57,8 +57,10 @@ static const char usage_text[] =
 	"    --nonce-ttl S        challenge lifetime (default 60)\n"
 	"\n"
 	"  Environments (provisioning, lifecycle)\n"
-	"    --driver NAME        none (default: environments stay admitted) or\n"
-	"                         sandbox (cgroups + namespaces + a swtpm vTPM each)\n"
+	"    --driver NAME        none (default: environments stay admitted),\n"
+	"                         sandbox (cgroups + namespaces + a swtpm vTPM each) or\n"
+	"                         qemu (a VM each: packaging/guest's kernel and initrd,\n"
+	"                         a swtpm vTPM, KVM when it works else TCG)\n"
 	"    --env-root DIR       environments' state folders (default\n"
 	"                         /var/lib/ephemera/envs)\n"
 	"    --swtpm-fixtures DIR folder with swtpm-up.sh/swtpm-down.sh   [sandbox]\n"
@@ -69,8 +71,20 @@ static const char usage_text[] =
 	"    --unix-socket PATH   also serve on this AF_UNIX socket: the environments'\n"
 	"                         agents reach the broker there whatever their network\n"
 	"                         policy (default ENV-ROOT/broker.sock)\n"
+	"    --vm-kernel FILE     guest kernel (packaging/guest/build-guest.sh OUTDIR/vmlinuz)\n"
+	"    --vm-initrd FILE     guest initrd (OUTDIR/initrd-base.cpio.gz)          [qemu]\n"
+	"    --vm-accel A         auto (default: KVM if a probe boot works), kvm, tcg\n"
+	"    --vm-forwarder PATH  ephemera-vmfwd, the guest's relay to the broker\n"
+	"                         (default: beside the broker's build, else\n"
+	"                         /usr/lib/ephemera/ephemera-vmfwd); qemu needs a\n"
+	"                         fixed --port: the guest dials 10.0.2.100:PORT\n"
+	"    --vm-debug-shell     tests only: each VM's second serial port (a root\n"
+	"                         shell in the test image) on ENV-ROOT/vm-ID/shell.sock\n"
 	"    --grace S            re-attestation grace after a deadline (default 30)\n"
 	"                         before a silent environment is destroyed\n"
+	"    --boot-time S        the first attestation may come this long after the\n"
+	"                         start (default: the period for sandboxes, 180 for\n"
+	"                         VMs: a TCG boot takes seconds)\n"
 	"\n"
 	"    --gen-self-signed DIR  write DIR/broker-key.pem (P-256) and\n"
 	"                         DIR/broker-cert.pem (self-signed, 1 year, CN\n"
@@ -127,6 +141,12 @@ static const struct opt opts[] = {
 	{"env-agent", K_STR, O(api.env_agent)},
 	{"unix-socket", K_STR, O(api.unix_socket)},
 	{"grace", K_UINT, O(api.lc_grace_s)},
+	{"boot-time", K_UINT, O(api.lc_boot_s)},
+	{"vm-kernel", K_STR, O(vm_kernel)},
+	{"vm-initrd", K_STR, O(vm_initrd)},
+	{"vm-accel", K_STR, O(vm_accel)},
+	{"vm-forwarder", K_STR, O(vm_fwd)},
+	{"vm-debug-shell", K_FLAG, O(vm_debug_shell)},
 	{"verbose", K_FLAG, O(verbose)},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -279,8 +299,17 @@ int broker_opts_parse(struct broker_opts *o, int argc, char **argv, int *code)
 	if (o->gen_dir != NULL)
 		return 0;
 	if (o->driver != NULL && strcmp(o->driver, "none") != 0 &&
-	    strcmp(o->driver, "sandbox") != 0) {
-		fprintf(stderr, "ephemera-broker: --driver %s: unknown (none, sandbox)\n", o->driver);
+	    strcmp(o->driver, "sandbox") != 0 && strcmp(o->driver, "qemu") != 0) {
+		fprintf(stderr, "ephemera-broker: --driver %s: unknown (none, sandbox, qemu)\n",
+			o->driver);
+		*code = o->config ? BROKER_EXIT_CONFIG : BROKER_EXIT_USAGE;
+		return -1;
+	}
+	if (o->driver != NULL && strcmp(o->driver, "qemu") == 0 &&
+	    (o->fixtures == NULL || o->vm_kernel == NULL || o->vm_initrd == NULL ||
+	     o->api.port == 0)) {
+		fprintf(stderr, "ephemera-broker: --driver qemu needs --swtpm-fixtures, --vm-kernel, "
+				"--vm-initrd and a fixed --port (see --help)\n");
 		*code = o->config ? BROKER_EXIT_CONFIG : BROKER_EXIT_USAGE;
 		return -1;
 	}

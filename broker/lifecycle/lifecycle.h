@@ -36,6 +36,8 @@ typedef struct lifecycle lifecycle;
 
 struct lifecycle_config {
 	int64_t grace_s;        /* after a re-attestation deadline, seconds */
+	int64_t boot_s;         /* the first attestation's deadline is at least
+				 * this long after the start (boot time) */
 	double lambda;          /* reward: cost units per unit of shortfall */
 	double mu;              /* reward: cost units per second of cold start */
 	double oom_weight;      /* shortfall units per OOM kill (sim: 10) */
@@ -51,7 +53,7 @@ struct lifecycle_config {
 	void *scope_ctx;
 };
 
-/* Defaults: grace 30 s and the sim's defaults (lambda 1, mu 0.01, oom
+/* Defaults: grace 30 s, boot 0 (the period alone) and the sim's defaults (lambda 1, mu 0.01, oom
  * weight 10, (vCPU + GiB)/2 cu per hour). */
 void lifecycle_config_default(struct lifecycle_config *c);
 

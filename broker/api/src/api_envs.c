@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api-envs.h"
+#include "driver.h"
 #include "api-lc.h"
 #include "wire.h"
 
@@ -243,7 +244,7 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 	e.size = d->action;
 	e.count = d->count;
 	e.prewarm = d->prewarm;
-	e.driver = "sandbox";
+	e.driver = a->cfg.driver ? a->cfg.driver->ops->name : "none";
 	e.ttl_s = (int64_t)ttl;
 	e.reattest_s = (int64_t)pol->reattest_s;
 	e.created_at = now;

@@ -177,7 +177,7 @@ static int spec_of(struct driver_spec *sp, const struct store_env *e, unsigned p
 	 * "allowlist" and "full": a veth pair to the host, no route beyond
 	 * (an allowlist proxy is not built yet: the narrower reading). */
 	sp->net = net && strcmp(net, "none") != 0 ? DRIVER_NET_VETH : DRIVER_NET_NONE;
-	sp->argv = argv;
+	sp->argv = argv[0] ? argv : NULL;
 	sp->envp = NULL;
 	sp->vtpm = 1;
 	if (sp->vcpu_milli == 0 || sp->mem_mib == 0)
@@ -584,9 +584,11 @@ int api__lc_open(struct api *a, struct eph_err *err)
 
 	if (a->cfg.driver == NULL)
 		return 0;
-	if (a->cfg.env_agent == NULL || a->cfg.env_agent[0] != '/')
+	/* Drivers that run a command (sandbox) need the agent's path; those that
+	 * boot an image with its agent inside (qemu) ignore the command. */
+	if (a->cfg.env_agent != NULL && a->cfg.env_agent[0] != '/')
 		return eph_err_set(err, EPH_EFAIL,
-				   "a driver needs env-agent: the absolute path of ephemera-agent");
+				   "env-agent must be the absolute path of ephemera-agent");
 	if (a->cfg.unix_socket == NULL)
 		return eph_err_set(err, EPH_EFAIL,
 				   "a driver needs unix-socket: the agents' way to the broker");
@@ -611,15 +613,19 @@ int api__lc_open(struct api *a, struct eph_err *err)
 	rc = api_tls_pin(l->pin, sizeof(l->pin), a->cfg.tls_cert, err);
 	if (rc < 0)
 		return rc;
-	rc = build_argv(l, &a->cfg, a->pol.reattest_s ? a->pol.reattest_s : 60, err);
-	if (rc < 0)
-		return rc;
+	if (a->cfg.env_agent != NULL) {
+		rc = build_argv(l, &a->cfg, a->pol.reattest_s ? a->pol.reattest_s : 60, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = store_open(&l->st, a->cfg.store_path, NULL, err);
 	if (rc < 0)
 		return eph_err_prefix(err, rc, "store %s (lifecycle)", a->cfg.store_path);
 	lifecycle_config_default(&lcfg);
 	if (a->cfg.lc_grace_s > 0)
 		lcfg.grace_s = a->cfg.lc_grace_s;
+	if (a->cfg.lc_boot_s > 0)
+		lcfg.boot_s = a->cfg.lc_boot_s;
 	rc = lifecycle_new(&l->lc, l->st, l->drv, &lcfg, err);
 	if (rc < 0)
 		return rc;

@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eph_file.h"
 #include "qemu-priv.h"
 #include "qemu.h"
 
@@ -427,6 +428,25 @@ static int qv_list(struct driver *d, struct driver_entry **out, size_t *n, struc
 	return 0;
 }
 
+/* The EK certificate swtpm_setup wrote when it provisioned the vTPM. */
+static int qv_vtpm_ek(struct driver *d, uint8_t **der, size_t *len, const char *handle,
+		      struct eph_err *err)
+{
+	char id[DRIVER_ID_MAX + 1], dir[PATH_MAX], f[PATH_MAX + 32];
+	int rc = parse_handle(id, handle, err);
+
+	*der = NULL;
+	*len = 0;
+	if (rc < 0)
+		return rc;
+	if (vm_dir(qd(d), dir, sizeof(dir), id) < 0 ||
+	    snprintf(f, sizeof(f), "%s/" QV_D_TPM "/ek-rsa2048.crt", dir) >= (int)sizeof(f))
+		return eph_err_set(err, EPH_EFAIL, "VM %s: path too long", id);
+	if (access(f, F_OK) != 0)
+		return eph_err_set(err, EPH_ENOTFOUND, "VM %s has no vTPM EK certificate", id);
+	return eph_file_read(der, len, f, 16384, err);
+}
+
 static void qv_free(struct driver *d)
 {
 	struct qv_driver *q = qd(d);
@@ -449,6 +469,7 @@ static const struct driver_ops qv_ops = {
 	.destroy = qv_destroy,
 	.list = qv_list,
 	.free = qv_free,
+	.vtpm_ek = qv_vtpm_ek,
 };
 
 static int copy_str(char *dst, size_t cap, const char *src)

@@ -81,6 +81,9 @@ int qv__vtpm_up(const char *fixtures, const char *ca, const char *tpmdir, struct
 		const char *argv[] = { setup, "--tpm2", "--tpmstate", tpmdir, "--config", conf,
 				       "--create-ek-cert", "--create-platform-cert",
 				       "--lock-nvram", "--overwrite", "--pcr-banks", "sha1,sha256",
+				       /* the host keeps the EK certificates: the broker
+				        * binds the VM's agent to this VM by them */
+				       "--write-ek-cert-files", tpmdir,
 				       "--logfile", setuplog, NULL };
 
 		rc = run_logged(argv, log, 60000, err);

@@ -20,6 +20,7 @@ void lifecycle_config_default(struct lifecycle_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->grace_s = 30;
+	c->boot_s = 0;
 	c->lambda = 1.0;
 	c->mu = 0.01;
 	c->oom_weight = 10.0;

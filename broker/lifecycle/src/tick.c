@@ -114,6 +114,10 @@ static int tick_one(lifecycle *lc, const struct live *x, int64_t now, int *ended
 			return rc;
 		base = x->state == STORE_ENV_ATTESTING ? t.last_attesting : t.last_running;
 		deadline = base + x->reattest_s;
+		/* the first attestation waits for a boot (a VM under TCG takes
+		 * seconds to reach its agent): at least boot_s after the start */
+		if (x->state == STORE_ENV_ATTESTING && deadline < base + lc->cfg.boot_s)
+			deadline = base + lc->cfg.boot_s;
 		if (now > deadline + lc->cfg.grace_s) {
 			*ended = 1;
 			return lifecycle__end(lc, x->id, "missed re-attestation",

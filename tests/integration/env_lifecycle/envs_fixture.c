@@ -85,16 +85,25 @@ const char *ef_log(void)
 
 void ef_broker_start(void)
 {
-	char cmd[2048], pf[600];
+	ef_broker_start_with(NULL, 0);
+}
+
+void ef_broker_start_with(const char *driver_args, unsigned fixed_port)
+{
+	char cmd[4096], pf[600];
 	int i;
 
 	snprintf(pf, sizeof(pf), "%s/port", ef_dir);
 	unlink(pf);
-	/* --grace 2: a silent environment goes 2 s after its deadline. */
+	/* --grace 2: a silent environment goes 2 s after its deadline.
+	 * driver_args replaces envs-setup.sh's "--driver sandbox". */
 	snprintf(cmd, sizeof(cmd),
-		 ". '%s/broker.env' && exec '%s/broker/daemon/ephemera-broker' $BROKER_ARGS "
-		 "--port 0 --port-file '%s' --grace 2 -v 2>>'%s/broker.log'",
-		 ef_dir, bdir(), pf, ef_dir);
+		 ". '%s/broker.env' && %s exec '%s/broker/daemon/ephemera-broker' $BROKER_ARGS "
+		 "%s --port %u --port-file '%s' --grace 2 -v 2>>'%s/broker.log'",
+		 ef_dir,
+		 driver_args ? "BROKER_ARGS=$(echo \"$BROKER_ARGS\" | sed 's/--driver sandbox//');"
+			     : "",
+		 bdir(), driver_args ? driver_args : "", fixed_port, pf, ef_dir);
 	ef_broker = fork();
 	cr_assert_geq(ef_broker, 0);
 	if (ef_broker == 0) {

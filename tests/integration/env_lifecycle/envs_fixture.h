@@ -22,6 +22,9 @@ void ef_teardown(void);
 
 /* Start the broker (same store and env root as before); waits for its port. */
 void ef_broker_start(void);
+/* The same with other driver options (replacing "--driver sandbox") and a
+ * fixed port (0: ephemeral). */
+void ef_broker_start_with(const char *driver_args, unsigned fixed_port);
 /* SIGTERM and wait / SIGKILL and reap. */
 void ef_broker_stop(void);
 void ef_broker_kill9(void);
