@@ -125,8 +125,8 @@ static const char *const migrations[] = {
 
 	/* 4: the environment an agent attests for (bound at registration by
 	 * the vTPM's EK; NULL for agents of machines the broker did not make). */
-	"ALTER TABLE agents ADD COLUMN env_id TEXT REFERENCES environments(id);\n"
-	"CREATE INDEX agents_env ON agents(env_id) WHERE env_id IS NOT NULL;\n",
+	("ALTER TABLE agents ADD COLUMN env_id TEXT REFERENCES environments(id);\n"
+	 "CREATE INDEX agents_env ON agents(env_id) WHERE env_id IS NOT NULL;\n"),
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
