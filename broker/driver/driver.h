@@ -40,6 +40,15 @@ struct driver_spec {
 				      EPH_ENV_ID, EPH_STATE_DIR (a folder of its own,
 				      wiped by destroy), EPH_TCTI with a vTPM */
 	int vtpm;                  /* nonzero: a swtpm of its own, TCTI in EPH_TCTI */
+	uint64_t disk_mib;         /* an encrypted data disk of this size (the policy's
+				      "at-rest" encryption), attached only by
+				      release_disk(); 0: none. Drivers without disks
+				      (the sandbox) ignore this and the key */
+	const uint8_t *disk_key;   /* the key the data disk is formatted with at
+				      create (borrowed; 16-64 bytes); the driver
+				      keeps it nowhere: not in files, not in memory
+				      once create returns */
+	size_t disk_key_len;
 };
 
 /* A command for start() that replaces the one given at create (warm pool). */
@@ -91,6 +100,18 @@ struct driver_ops {
 	 */
 	int (*vtpm_ek)(struct driver *d, uint8_t **der, size_t *len, const char *handle,
 		       struct eph_err *err);
+	/*
+	 * Optional (NULL: the driver makes no data disks). Attach the
+	 * environment's encrypted data disk, unlocked with key: called by the
+	 * broker only after the environment's first accepted attestation, so
+	 * that the key is released to a measured guest only. The driver keeps
+	 * no copy of key once this returns. 0 also when the disk is attached
+	 * already (the key is then not checked again); EPH_EVERIFY when key
+	 * does not unlock the disk (nothing is attached); EPH_ENOTFOUND when
+	 * the environment has no data disk or no longer runs.
+	 */
+	int (*release_disk)(struct driver *d, const char *handle, const uint8_t *key,
+			    size_t key_len, struct eph_err *err);
 };
 
 /* Implementations embed this as their first member. */
@@ -139,6 +160,18 @@ static inline int driver_vtpm_ek(struct driver *d, uint8_t **der, size_t *len,
 		return eph_err_set(err, EPH_EUNSUPPORTED, "driver %s keeps no vTPM identity",
 				   d->ops->name);
 	return d->ops->vtpm_ek(d, der, len, handle, err);
+}
+
+/* Attach handle's encrypted data disk unlocked with key (see
+ * driver_ops.release_disk); EPH_EUNSUPPORTED when the driver makes no
+ * data disks. */
+static inline int driver_release_disk(struct driver *d, const char *handle, const uint8_t *key,
+				      size_t key_len, struct eph_err *err)
+{
+	if (d->ops->release_disk == NULL)
+		return eph_err_set(err, EPH_EUNSUPPORTED, "driver %s makes no data disks",
+				   d->ops->name);
+	return d->ops->release_disk(d, handle, key, key_len, err);
 }
 
 /* Free a driver instance (NULL is fine). Environments stay. */

@@ -232,9 +232,10 @@ done
 
 # --- kernel modules -----------------------------------------------------------
 # What the guest needs: the TPM (tpm_crb / tpm_tis, usually built in), the
-# NIC (virtio-net, or e1000/e1000e, q35's default), virtio's RNG. Built-in
+# NIC (virtio-net, or e1000/e1000e, q35's default), virtio's RNG, virtio-blk
+# (the VM driver's encrypted data disk, hot-plugged as /dev/vda). Built-in
 # ones are skipped; each module's depends= comes before it.
-wanted="tpm tpm_tis_core tpm_tis tpm_crb virtio_net virtio_pci e1000 e1000e virtio-rng"
+wanted="tpm tpm_tis_core tpm_tis tpm_crb virtio_net virtio_pci e1000 e1000e virtio-rng virtio_blk"
 declare -A modpath=() seen=()
 while IFS= read -r -d '' ko; do
 	n=${ko##*/}

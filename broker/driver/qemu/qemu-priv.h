@@ -3,8 +3,9 @@
  * file and process helpers (util.c), the QMP client (qmp.c), the newc cpio
  * writer and per-VM initrd (initrd.c), the agent configuration text
  * (agentconf.c), the vTPM (vtpm.c), the accelerator probe (accel.c), the
- * qemu command line and launch (vm.c), the qemu process's usage
- * (procstat.c) and the state-folder scan (list.c).
+ * qemu command line and launch (vm.c), the encrypted data disk (disk.c),
+ * the qemu process's usage (procstat.c) and the state-folder scan
+ * (list.c).
  * Nothing here is public; qemu.c ties it together behind driver.h. The
  * tests include this header to check the pieces one by one.
  */
@@ -32,6 +33,9 @@
 #define QV_F_INITRD "initrd.img"
 #define QV_F_QEMULOG "qemu.log"
 #define QV_D_TPM "tpm"
+#define QV_F_DISK "data.luks"     /* the encrypted data disk (disk.c) */
+#define QV_F_DISKLOG "disk.log"   /* qemu-img's messages */
+#define QV_DISK_PORT "qv-rp0"     /* the spare pcie-root-port it is plugged into */
 
 /* util.c */
 int qv__path(char *buf, size_t cap, const char *a, const char *b);
@@ -54,6 +58,11 @@ int qv__stop_pid(pid_t pid, int term_ms);
 /* Run a helper, stdin /dev/null, stdout and stderr appended to log
  * (NULL: /dev/null), killed after timeout_ms. Its exit status, or < 0. */
 int qv__run(const char *const *argv, const char *log, int timeout_ms, struct eph_err *err);
+/* The same with in[0..in_len) (at most QV_RUN_IN_MAX bytes) on its
+ * stdin instead of /dev/null (in NULL: /dev/null). */
+#define QV_RUN_IN_MAX 4096u
+int qv__run_in(const char *const *argv, const char *log, int timeout_ms, const void *in,
+	       size_t in_len, struct eph_err *err);
 /* Absolute path of an executable: name itself if it has a '/', else
  * searched in PATH. */
 int qv__which(char *out, size_t cap, const char *name);
@@ -75,6 +84,10 @@ int qv__qmp_open(struct qv_qmp *q, const char *path, int timeout_ms, struct eph_
  * (borrowed). */
 int qv__qmp_cmd(struct qv_qmp *q, json_t **ret, const char *cmd, json_t *args,
 		struct eph_err *err);
+/* The same with the arguments as JSON text (an object), for arguments
+ * that hold a secret: the request line is wiped before it is freed. */
+int qv__qmp_cmd_text(struct qv_qmp *q, json_t **ret, const char *cmd, const char *args_json,
+		     struct eph_err *err);
 void qv__qmp_close(struct qv_qmp *q);
 
 /* initrd.c */
@@ -134,6 +147,8 @@ struct qv_plan {
 	const char *broker_host;
 	unsigned broker_port;
 	int shell;             /* second serial port on dir/shell.sock */
+	int disk_port;         /* a spare pcie-root-port (QV_DISK_PORT) for the
+				  data disk's hot-plug */
 };
 #define QV_ARGV_MAX 64
 /* The qemu command line (argv pointers into store). */
@@ -143,6 +158,20 @@ int qv__vm_argv(const char *argv[QV_ARGV_MAX], char *store, size_t cap, const st
 int qv__vm_launch(const struct qv_plan *p, struct eph_err *err);
 /* The qemu pid of a VM folder, 0 when none runs. */
 pid_t qv__vm_pid(const char *dir);
+
+/* disk.c */
+#define QV_DISK_KEY_MIN 16u
+#define QV_DISK_KEY_MAX 64u
+#define QV_DISK_MIB_MAX (1ull << 20) /* 1 TiB */
+/* Format dir/data.luks (qemu-img, LUKS, mib MiB) with key; nothing of the
+ * key is left in files or in this process's memory afterwards. */
+int qv__disk_create(const char *qemu_img, const char *dir, uint64_t mib, const uint8_t *key,
+		    size_t key_len, struct eph_err *err);
+/* Over q (the VM's QMP): open dir/data.luks with key and hot-plug it as a
+ * virtio-blk-pci on QV_DISK_PORT; 0 when it is plugged already,
+ * EPH_EVERIFY when key does not unlock it (nothing left attached). */
+int qv__disk_release(struct qv_qmp *q, const char *dir, const uint8_t *key, size_t key_len,
+		     struct eph_err *err);
 
 /* procstat.c */
 /* cpu_usage_ns and mem_peak_bytes of process pid; 0, or -1 when gone. */

@@ -7,13 +7,17 @@
  * A VM folder state_root/vm-<id>/ holds: qmp.sock, qemu.pid, qemu.log
  * (qemu's own startup errors), console.log (the guest's first serial
  * port), shell.sock (second serial port, debug_shell only), initrd.img,
- * tpm/ (swtpm state, swtpm.sock, swtpm.pid, logs). It is made 0700 first
- * in create, so list() finds a half-made VM, and removed last in destroy.
+ * tpm/ (swtpm state, swtpm.sock, swtpm.pid, logs), and with a data disk
+ * data.luks (0600, LUKS: only encrypted bytes) and disk.log (qemu-img's
+ * messages). It is made 0700 first in create, so list() finds a half-made
+ * VM, and removed last in destroy.
  *
  * Sizes: vCPUs = vcpu_milli rounded up to whole vCPUs (0: 1); memory =
  * mem_mib (0: default_mem_mib), at least QV_MEM_MIN. pids_max means
  * nothing to a VM and is ignored; so are argv and envp except the EPH_*
- * variables agentconf.c maps into the agent's configuration.
+ * variables agentconf.c maps into the agent's configuration. disk_mib
+ * (with disk_key) adds an encrypted data disk, attached only by
+ * release_disk (disk.c).
  *
  * Usage for stats() is read from the host's view of the qemu process
  * (CPU time, VmHWM), and the last reading of each VM is kept, so that a
@@ -62,6 +66,7 @@ struct qv_driver {
 	char fixtures[PATH_MAX]; /* "" when no vTPM support */
 	char ca[PATH_MAX];
 	char fwd[PATH_MAX];
+	char qemu_img[PATH_MAX]; /* "" when not found: data disks refused */
 	char broker_host[64];
 	unsigned broker_port;
 	char pin[128];
@@ -193,6 +198,16 @@ static int check_spec(const struct qv_driver *q, const struct driver_spec *sp,
 		return eph_err_set(err, EPH_EFORMAT, "unknown network mode %d", (int)sp->net);
 	if (sp->vtpm && !q->fixtures[0])
 		return eph_err_set(err, EPH_EUNSUPPORTED, "vTPM asked but no swtpm fixtures set");
+	if (sp->disk_mib > QV_DISK_MIB_MAX)
+		return eph_err_set(err, EPH_EFORMAT, "disk_mib %llu above 1 TiB",
+				   (unsigned long long)sp->disk_mib);
+	if (sp->disk_mib && (!sp->disk_key || sp->disk_key_len < QV_DISK_KEY_MIN ||
+			     sp->disk_key_len > QV_DISK_KEY_MAX))
+		return eph_err_set(err, EPH_EFORMAT, "a data disk needs a key of %u to %u bytes",
+				   QV_DISK_KEY_MIN, QV_DISK_KEY_MAX);
+	if (sp->disk_mib && !q->qemu_img[0])
+		return eph_err_set(err, EPH_EUNSUPPORTED, "data disk asked but qemu-img not found "
+				   "(apt-get install -y qemu-utils)");
 	return 0;
 }
 
@@ -255,6 +270,12 @@ static int qv_create(struct driver *d, char handle[DRIVER_HANDLE_MAX],
 	rc = make_initrd(q, dir, sp, err);
 	if (rc < 0)
 		goto fail;
+	if (sp->disk_mib) {
+		rc = qv__disk_create(q->qemu_img, dir, sp->disk_mib, sp->disk_key,
+				     sp->disk_key_len, err);
+		if (rc < 0)
+			goto fail;
+	}
 	memset(&plan, 0, sizeof(plan));
 	plan.qemu = q->qemu;
 	plan.accel = q->accel;
@@ -270,6 +291,7 @@ static int qv_create(struct driver *d, char handle[DRIVER_HANDLE_MAX],
 	plan.broker_host = q->broker_host;
 	plan.broker_port = q->broker_port;
 	plan.shell = q->shell;
+	plan.disk_port = sp->disk_mib != 0;
 	rc = qv__vm_launch(&plan, err);
 	if (rc < 0)
 		goto fail;
@@ -447,6 +469,29 @@ static int qv_vtpm_ek(struct driver *d, uint8_t **der, size_t *len, const char *
 	return eph_file_read(der, len, f, 16384, err);
 }
 
+/* Hot-plug the data disk unlocked with key (disk.c); qemu.h. */
+static int qv_release_disk(struct driver *d, const char *handle, const uint8_t *key,
+			   size_t key_len, struct eph_err *err)
+{
+	struct qv_driver *q = qd(d);
+	struct qv_qmp *m = NULL;
+	char id[DRIVER_ID_MAX + 1], dir[PATH_MAX];
+	int rc = parse_handle(id, handle, err);
+
+	if (rc < 0)
+		return rc;
+	if (vm_dir(q, dir, sizeof(dir), id) < 0)
+		return eph_err_set(err, EPH_EFAIL, "VM %s: path too long", id);
+	rc = open_qmp(&m, q, id, err);
+	if (rc < 0)
+		return rc;
+	rc = qv__disk_release(m, dir, key, key_len, err);
+	close_qmp(m);
+	if (rc < 0)
+		eph_err_prefix(err, rc, "VM %s", id);
+	return rc;
+}
+
 static void qv_free(struct driver *d)
 {
 	struct qv_driver *q = qd(d);
@@ -470,6 +515,7 @@ static const struct driver_ops qv_ops = {
 	.list = qv_list,
 	.free = qv_free,
 	.vtpm_ek = qv_vtpm_ek,
+	.release_disk = qv_release_disk,
 };
 
 static int copy_str(char *dst, size_t cap, const char *src)
@@ -534,6 +580,9 @@ int driver_qemu_new(struct driver **out, const struct driver_qemu_config *cfg,
 				 "qemu-system-x86", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
 		goto fail;
 	}
+	/* Only VMs with a data disk need it (qemu-utils). */
+	if (qv__which(q->qemu_img, sizeof(q->qemu_img), "qemu-img") < 0)
+		q->qemu_img[0] = '\0';
 	if (qv__which(q->fwd, sizeof(q->fwd), cfg->forwarder) < 0 || q->fwd[0] != '/') {
 		rc = eph_err_set(err, EPH_ENOTFOUND, "qemu: forwarder %s not found (an absolute "
 				 "path to ephemera-vmfwd)", cfg->forwarder);

@@ -18,12 +18,16 @@
  *   destroy QMP quit, SIGTERM, SIGKILL, swtpm stopped, the VM folder (with
  *           the vTPM state) removed; idempotent
  *   list    every state_root/vm-<id> folder
+ *   release_disk  with spec.disk_mib: hot-plug the VM's LUKS data disk
+ *           (made at create with spec.disk_key, qemu-img; the VM boots
+ *           without it) unlocked with the key the broker releases after
+ *           an accepted attestation; the guest sees /dev/vda (disk.c)
  * A handle is "vm:<env id>"; everything else is derived from the id, so
  * any instance (a restarted broker) can stop any VM.
  *
- * Not here: disks and the "at-rest" encryption level, OVMF, tap/bridge
- * networking, live migration, a warm pool of its own (driver/warmpool.c
- * works over any driver).
+ * Not here: a boot disk (the guest runs from its initramfs), OVMF,
+ * tap/bridge networking, live migration, a warm pool of its own
+ * (driver/warmpool.c works over any driver).
  */
 #ifndef EPH_DRIVER_QEMU_H
 #define EPH_DRIVER_QEMU_H

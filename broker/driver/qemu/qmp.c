@@ -159,31 +159,15 @@ fail:
 	return rc;
 }
 
-int qv__qmp_cmd(struct qv_qmp *q, json_t **ret, const char *cmd, json_t *args,
-		struct eph_err *err)
+#define QMP_ID 7 /* one command in flight: any fixed id */
+
+/* The reply to the command just sent (cmd names it in messages). */
+static int read_reply(struct qv_qmp *q, json_t **ret, const char *cmd, struct eph_err *err)
 {
-	static const json_int_t id = 7; /* one command in flight: any fixed id */
-	json_t *req = NULL, *msg = NULL, *v;
-	char *text = NULL;
+	const json_int_t id = QMP_ID;
+	json_t *msg = NULL, *v;
 	int rc, i;
 
-	if (ret)
-		*ret = NULL;
-	req = json_pack("{s:s, s:I}", "execute", cmd, "id", id);
-	if (!req || (args && json_object_set(req, "arguments", args) < 0)) {
-		json_decref(req);
-		return eph_err_set(err, EPH_ENOMEM, "qmp: out of memory");
-	}
-	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (!text)
-		return eph_err_set(err, EPH_ENOMEM, "qmp: out of memory");
-	rc = send_all(q, text, strlen(text), err);
-	if (rc == 0)
-		rc = send_all(q, "\n", 1, err);
-	free(text);
-	if (rc < 0)
-		return rc;
 	/* Events may come first; a bounded number of them. */
 	for (i = 0; i < 1000; i++) {
 		rc = read_msg(q, &msg, err);
@@ -218,6 +202,65 @@ int qv__qmp_cmd(struct qv_qmp *q, json_t **ret, const char *cmd, json_t *args,
 		return 0;
 	}
 	return eph_err_set(err, EPH_EFORMAT, "qmp: %s: no reply after 1000 events", cmd);
+}
+
+int qv__qmp_cmd(struct qv_qmp *q, json_t **ret, const char *cmd, json_t *args,
+		struct eph_err *err)
+{
+	json_t *req = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (ret)
+		*ret = NULL;
+	req = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)QMP_ID);
+	if (!req || (args && json_object_set(req, "arguments", args) < 0)) {
+		json_decref(req);
+		return eph_err_set(err, EPH_ENOMEM, "qmp: out of memory");
+	}
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (!text)
+		return eph_err_set(err, EPH_ENOMEM, "qmp: out of memory");
+	rc = send_all(q, text, strlen(text), err);
+	if (rc == 0)
+		rc = send_all(q, "\n", 1, err);
+	free(text);
+	if (rc < 0)
+		return rc;
+	return read_reply(q, ret, cmd, err);
+}
+
+/*
+ * The request line is built here, in one buffer that is wiped before it
+ * is freed, instead of through jansson, whose strings and dumps are freed
+ * unwiped: args_json may carry a secret (object-add of a disk key).
+ */
+int qv__qmp_cmd_text(struct qv_qmp *q, json_t **ret, const char *cmd, const char *args_json,
+		     struct eph_err *err)
+{
+	size_t cap = strlen(cmd) + strlen(args_json) + 64;
+	char *line;
+	int n, rc;
+
+	if (ret)
+		*ret = NULL;
+	if (strspn(cmd, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cmd))
+		return eph_err_set(err, EPH_EFORMAT, "qmp: bad command name");
+	line = malloc(cap);
+	if (!line)
+		return eph_err_set(err, EPH_ENOMEM, "qmp: out of memory");
+	n = snprintf(line, cap, "{\"execute\":\"%s\",\"arguments\":%s,\"id\":%d}\n", cmd,
+		     args_json, QMP_ID);
+	if (n < 0 || (size_t)n >= cap)
+		rc = eph_err_set(err, EPH_EFAIL, "qmp: %s: request too long", cmd);
+	else
+		rc = send_all(q, line, (size_t)n, err);
+	explicit_bzero(line, cap);
+	free(line);
+	if (rc < 0)
+		return rc;
+	return read_reply(q, ret, cmd, err);
 }
 
 void qv__qmp_close(struct qv_qmp *q)

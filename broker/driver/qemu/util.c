@@ -209,21 +209,50 @@ int qv__which(char *out, size_t cap, const char *name)
 
 int qv__run(const char *const *argv, const char *log, int timeout_ms, struct eph_err *err)
 {
-	int logfd = -1, status = 0;
+	return qv__run_in(argv, log, timeout_ms, NULL, 0, err);
+}
+
+/*
+ * The input goes through a pipe filled before the fork (it fits in the
+ * pipe's buffer, so nothing blocks): a secret given this way is never in
+ * a file nor on a command line that /proc shows to every user.
+ */
+int qv__run_in(const char *const *argv, const char *log, int timeout_ms, const void *in,
+	       size_t in_len, struct eph_err *err)
+{
+	int logfd = -1, status = 0, p[2] = { -1, -1 };
 	long deadline = qv__now_ms() + timeout_ms;
 	pid_t pid, w;
 
+	if (in_len > QV_RUN_IN_MAX)
+		return eph_err_set(err, EPH_EFORMAT, "%s: input of %zu bytes above %u", argv[0],
+				   in_len, QV_RUN_IN_MAX);
+	if (in) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return eph_err_set(err, EPH_EFAIL, "pipe: %s", strerror(errno));
+		if (in_len && write(p[1], in, in_len) != (ssize_t)in_len) {
+			close(p[0]);
+			close(p[1]);
+			return eph_err_set(err, EPH_EIO, "pipe: short write");
+		}
+		close(p[1]);
+	}
 	logfd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (logfd < 0)
+	if (logfd < 0) {
+		if (p[0] >= 0)
+			close(p[0]);
 		return eph_err_set(err, EPH_EIO, "%s: %s", log ? log : "/dev/null",
 				   strerror(errno));
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(logfd);
+		if (p[0] >= 0)
+			close(p[0]);
 		return eph_err_set(err, EPH_EFAIL, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int nul = p[0] >= 0 ? p[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		/* A new process group, so the whole helper tree can be killed. */
 		setpgid(0, 0);
@@ -236,6 +265,8 @@ int qv__run(const char *const *argv, const char *log, int timeout_ms, struct eph
 		_exit(127);
 	}
 	close(logfd);
+	if (p[0] >= 0)
+		close(p[0]);
 	for (;;) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)

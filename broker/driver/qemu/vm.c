@@ -13,6 +13,7 @@
  *      -tpmdev emulator,id=tpm0,chardev=tpmc -device tpm-crb,tpmdev=tpm0]
  *     -netdev user,id=n0,restrict=on|off,guestfwd=tcp:10.0.2.100:P-cmd:FWD HOST P
  *     -device virtio-net-pci,netdev=n0
+ *     [-device pcie-root-port,id=qv-rp0,bus=pcie.0,chassis=1,slot=1]
  *
  * Why these:
  * - q35 + tpm-crb: MACHINE-NOTES (microvm with a vTPM hangs or shows no
@@ -36,9 +37,14 @@
  *   the attestation channel (what vsock is for other VMMs). With
  *   DRIVER_NET_VETH, restrict=off: outbound NAT through the host as well.
  *   Slirp needs no root, no bridge and no tap; its cost is throughput.
+ * - A VM with a data disk gets one empty pcie-root-port and no disk: on
+ *   q35, PCIe devices are hot-plugged into a root port (pcie.0 itself
+ *   takes none), and the disk is plugged there by disk.c only once the
+ *   broker releases its key. VMs without a disk get no port, so their
+ *   PCI layout (and what the firmware measures of it) stays as it was.
  *
- * Not here: disks (the guest runs from its initramfs), OVMF, vsock,
- * CPU pinning, hugepages.
+ * Not here: the disk itself (disk.c), OVMF, vsock, CPU pinning,
+ * hugepages.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -145,6 +151,11 @@ int qv__vm_argv(const char *argv[QV_ARGV_MAX], char *buf, size_t cap, const stru
 			p->broker_port);
 	argv[i++] = "-device";
 	argv[i++] = "virtio-net-pci,netdev=n0";
+	if (p->disk_port) {
+		/* After the NIC, so that the NIC keeps its PCI address. */
+		argv[i++] = "-device";
+		argv[i++] = "pcie-root-port,id=" QV_DISK_PORT ",bus=pcie.0,chassis=1,slot=1";
+	}
 	argv[i] = NULL;
 	if (s.full)
 		return eph_err_set(err, EPH_EFORMAT, "qemu: command line too long");
