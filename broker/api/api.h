@@ -72,6 +72,8 @@ struct api_config {
 	const char *env_agent;
 	const char *unix_socket;
 	int lc_grace_s;            /* re-attestation grace; 0: 30 s */
+	const char *disk_master;   /* master secret of the at-rest data-disk keys
+				    * (made on first use); NULL: at-rest disks off */
 	int lc_boot_s;             /* first attestation at most this long after the
 				    * start (+ grace); 0: the period */
 	unsigned lc_tick_ms;       /* lifecycle pass period; 0: 1000 */

@@ -182,6 +182,13 @@ static int make_driver(struct driver **drv, struct broker_opts *o, char *sock, s
 		o->api.unix_socket = sock;
 	}
 	o->api.driver = *drv;
+	if (o->api.disk_master == NULL) {
+		static char master[4096];
+
+		if ((size_t)snprintf(master, sizeof(master), "%s/disk-master.key", root) <
+		    sizeof(master))
+			o->api.disk_master = master;
+	}
 	return 0;
 }
 

@@ -25,4 +25,10 @@ void api__lc_delete(struct api *a, const char *env_id, const char *reason);
 int api__lc_bind(struct api *a, const char *agent_id, const char *claimed_env,
 		 const uint8_t *ek_cert, size_t ek_cert_len);
 
+/* Data-disk keys (api_diskkey.c): the broker's master secret (made 0600 on
+ * first use) and HKDF-SHA256(master, env id). */
+int api__diskkey_master(uint8_t master[32], const char *path, struct eph_err *err);
+int api__diskkey_derive(uint8_t key[32], const uint8_t master[32], const char *env_id,
+			struct eph_err *err);
+
 #endif

@@ -84,7 +84,11 @@ struct api__lc {
 	char period[24];
 	struct warmpool *wp;
 	struct lc_pool pools[LC_POOLS];
+	int disks;              /* at-rest data disks: the driver can release keys */
+	uint8_t master[32];     /* their master secret (api_diskkey.c) */
 };
+
+#define LC_DISK_MIB 64 /* the at-rest data disk of an environment */
 
 static void lc_log(struct api__lc *l, enum api_log_level level, const char *what,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -156,6 +160,17 @@ void api__lc_delete(struct api *a, const char *env_id, const char *reason)
 static const char *last_reason_of(struct api__lc *l, const char *env, char *buf, size_t len);
 
 /* The policy JSON the environment was admitted with -> the driver's spec. */
+/* Does the environment's policy ask for encryption at rest? */
+static int at_rest(const struct store_env *e)
+{
+	json_t *doc = json_loads(e->policy ? e->policy : "", 0, NULL);
+	const char *enc = json_string_value(json_object_get(doc, "encryption"));
+	int yes = enc != NULL && strcmp(enc, "at-rest") == 0;
+
+	json_decref(doc);
+	return yes;
+}
+
 static int spec_of(struct driver_spec *sp, const struct store_env *e, unsigned pids_max,
 		   char *const *argv, struct eph_err *err)
 {
@@ -291,9 +306,10 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 	struct store_env *e = NULL;
 	struct driver_spec sp;
 	struct eph_err err = {{0}};
-	char why[WIRE_MAX_TEXT], key[WARMPOOL_CLASS_MAX + 1] = "";
+	char why[WIRE_MAX_TEXT], pkey[WARMPOOL_CLASS_MAX + 1] = "";
 	char handle[DRIVER_HANDLE_MAX], member[DRIVER_ID_MAX + 1];
-	int rc = store_env_get(&e, l->st, c->env, &err), warm = 0;
+	uint8_t key[32];
+	int rc = store_env_get(&e, l->st, c->env, &err), warm = 0, disk = 0;
 
 	if (rc < 0) {
 		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s", c->env, err.msg);
@@ -315,21 +331,35 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 		lc_log(l, API_LOG_ERROR, "provisioning refused", "%s", err.msg);
 		goto out;
 	}
-	if (pool_key(key, e) == 0 && l->wp != NULL &&
-	    warmpool_claim(l->wp, handle, member, key, &err) == 0)
+	if (l->disks && at_rest(e)) {
+		/* Its own encrypted data disk, formatted with a key derived for
+		 * this environment alone: never from a warm pool. */
+		if (api__diskkey_derive(key, l->master, c->env, &err) == 0) {
+			sp.disk_mib = LC_DISK_MIB;
+			sp.disk_key = key;
+			sp.disk_key_len = sizeof(key);
+			disk = 1;
+		} else {
+			lc_log(l, API_LOG_ERROR, "provisioning", "%s: disk key: %s", c->env, err.msg);
+		}
+	}
+	if (!disk && pool_key(pkey, e) == 0 && l->wp != NULL &&
+	    warmpool_claim(l->wp, handle, member, pkey, &err) == 0)
 		warm = 1;
 	lc_log(l, API_LOG_INFO, "provisioning",
 	       "%s: %u mCPU, %llu MiB, network %s, vTPM, via %s: %s %s", c->env,
 	       (unsigned)sp.vcpu_milli, (unsigned long long)sp.mem_mib,
 	       sp.net == DRIVER_NET_NONE ? "none" : "veth", l->drv->ops->name,
-	       warm ? "warm, claimed pool member" : "cold, no idle member in pool",
-	       warm ? member : (key[0] ? key : "-"));
+	       warm ? "warm, claimed pool member" : disk ? "cold, with an encrypted data disk"
+							 : "cold, no idle member in pool",
+	       warm ? member : disk ? "(key released after attestation)" : (pkey[0] ? pkey : "-"));
 	rc = warm ? lifecycle_provision_claimed(l->lc, c->env, handle, c->decision,
 						(int64_t)time(NULL), &err)
 		  : lifecycle_provision(l->lc, c->env, &sp, c->decision, (int64_t)time(NULL),
 					&err);
-	if (key[0])
-		pool_want(l, key, &sp, e->prewarm);
+	explicit_bzero(key, sizeof(key));
+	if (pkey[0] && !disk)
+		pool_want(l, pkey, &sp, e->prewarm);
 	if (rc < 0)
 		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s (%s)", c->env, err.msg,
 		       last_reason_of(l, c->env, why, sizeof(why)));
@@ -381,6 +411,27 @@ static void log_end(struct api__lc *l, const char *env)
 	store_env_free(e);
 }
 
+/* First accepted attestation of an at-rest environment: its data disk's
+ * key goes to the driver now, not before. */
+static void release_disk(struct api__lc *l, const struct store_env *e)
+{
+	struct eph_err err = {{0}};
+	uint8_t key[32];
+	int rc;
+
+	if (!l->disks || !at_rest(e) || e->handle == NULL)
+		return;
+	rc = api__diskkey_derive(key, l->master, e->id, &err);
+	if (rc == 0)
+		rc = driver_release_disk(l->drv, e->handle, key, sizeof(key), &err);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0)
+		lc_log(l, API_LOG_ERROR, "disk key not released", "%s: %s", e->id, err.msg);
+	else
+		lc_log(l, API_LOG_INFO, "disk key released",
+		       "%s: attested, its encrypted data disk is attached", e->id);
+}
+
 static void do_attested(struct api__lc *l, const struct lc_cmd *c)
 {
 	struct store_env *e = NULL;
@@ -391,21 +442,24 @@ static void do_attested(struct api__lc *l, const struct lc_cmd *c)
 	if (store_env_get(&e, l->st, c->env, &err) < 0)
 		return;
 	before = e->state;
-	store_env_free(e);
 	rc = lifecycle_attested(l->lc, c->env, c->ok, c->reason, (int64_t)time(NULL), &err);
 	if (rc == EPH_EVERIFY) {
 		lc_log(l, API_LOG_DEBUG, "verdict ignored", "%s: %s", c->env, err.msg);
-		return;
+		goto out;
 	}
 	if (rc < 0) {
 		lc_log(l, API_LOG_ERROR, "lifecycle", "%s: %s", c->env, err.msg);
-		return;
+		goto out;
 	}
-	if (!c->ok)
+	if (!c->ok) {
 		log_end(l, c->env);
-	else if (before == STORE_ENV_ATTESTING)
+	} else if (before == STORE_ENV_ATTESTING) {
 		lc_log(l, API_LOG_INFO, "environment running", "%s: first attestation accepted",
 		       c->env);
+		release_disk(l, e);
+	}
+out:
+	store_env_free(e);
 }
 
 static void do_delete(struct api__lc *l, const struct lc_cmd *c)
@@ -642,6 +696,12 @@ int api__lc_open(struct api *a, struct eph_err *err)
 	       "driver %s: %u interrupted or lost -> failed, %u destroys finished, %u foreign "
 	       "environments destroyed",
 	       l->drv->ops->name, rep.failed, rep.finished, rep.not_owned);
+	if (a->cfg.disk_master != NULL && l->drv->ops->release_disk != NULL) {
+		rc = api__diskkey_master(l->master, a->cfg.disk_master, err);
+		if (rc < 0)
+			return rc;
+		l->disks = 1;
+	}
 	rc = warmpool_new(&l->wp, l->drv, err);
 	if (rc < 0)
 		return rc;
@@ -676,6 +736,7 @@ void api__lc_close(struct api *a)
 		free(c);
 	}
 	warmpool_free(l->wp); /* idle members are destroyed */
+	explicit_bzero(l->master, sizeof(l->master));
 	lifecycle_free(l->lc);
 	store_free(l->st);
 	for (i = 0; i < LC_ARGV_MAX && l->argv[i]; i++)

@@ -106,7 +106,8 @@ static int copy_config(struct api *a, const struct api_config *cfg)
 	const char **fields[] = {&a->cfg.listen_addr,   &a->cfg.tls_cert,   &a->cfg.tls_key,
 				 &a->cfg.store_path,    &a->cfg.ek_trust_dir, &a->cfg.amd_roots_dir,
 				 &a->cfg.intel_root,    &a->cfg.cwt_trust_dir, &a->cfg.policy_dir,
-				 &a->cfg.qnet_model,    &a->cfg.env_agent,     &a->cfg.unix_socket};
+				 &a->cfg.qnet_model,    &a->cfg.env_agent,     &a->cfg.unix_socket,
+				 &a->cfg.disk_master};
 	size_t i, total = 0, off = 0;
 
 	a->cfg = *cfg;

@@ -23,6 +23,7 @@
 
 char ef_dir[512];
 pid_t ef_broker = -1;
+const char *ef_sensitivity = "internal";
 static char port[16];
 
 static const char *bdir(void)
@@ -177,9 +178,9 @@ int ef_env_create(char id[STORE_ID_SIZE], const char *sub, unsigned clearance,
 	snprintf(tok, sizeof(tok), "%s/%s-%u.cwt", ef_dir, sub, duration_s);
 	snprintf(cmd, sizeof(cmd),
 		 ". '%s/broker.env' && '%s/broker/cwt/ephemera-token' mint --key \"$ISSUER_KEY\" "
-		 "--iss idp --sub '%s' --role analyst --clearance %u --sensitivity internal "
+		 "--iss idp --sub '%s' --role analyst --clearance %u --sensitivity %s "
 		 "--vcpu 250 --mem 128 --duration %u --ttl 3600 --class batch -o '%s' 2>&1",
-		 ef_dir, bdir(), sub, clearance, duration_s, tok);
+		 ef_dir, bdir(), sub, clearance, ef_sensitivity, duration_s, tok);
 	st = ef_sh(cmd, &out);
 	cr_assert_eq(st, 0, "ephemera-token: %s", out ? out : "");
 	free(out);

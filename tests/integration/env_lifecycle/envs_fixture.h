@@ -14,6 +14,7 @@
 
 extern char ef_dir[512];   /* the work folder */
 extern pid_t ef_broker;    /* -1 when not running */
+extern const char *ef_sensitivity; /* requests' data sensitivity ("internal") */
 
 /* Make the folder (once per test). */
 void ef_setup(void);

@@ -4,7 +4,9 @@
  * works, else TCG) with a swtpm vTPM of its own; the agent baked into the
  * image enrols and attests through the vTPM, the broker binds it to the
  * environment by the vTPM's EK certificate and marks the environment
- * running; the test extends PCR 8 inside the guest (its test shell on the
+ * running; its policy asks for encryption at rest, so the broker releases
+ * the key of its encrypted data disk then and the disk appears in the
+ * guest; the test extends PCR 8 inside the guest (its test shell on the
  * second serial port) and the broker destroys the VM within one period.
  * Afterwards no qemu or swtpm process and no VM folder is left.
  *
@@ -61,7 +63,9 @@ static void guest_image(char *kern, size_t klen, char *initrd, size_t ilen)
 	snprintf(initrd, ilen, "%s/initrd-base.cpio.gz", guest);
 	if (stat(agent, &a) < 0)
 		skip("%s is not built", agent);
-	if (stat(kern, &g) == 0 && stat(initrd, &g) == 0 && g.st_mtime >= a.st_mtime)
+	snprintf(cmd, sizeof(cmd), "grep -q virtio_blk '%s/guest.info'", guest);
+	if (stat(kern, &g) == 0 && stat(initrd, &g) == 0 && g.st_mtime >= a.st_mtime &&
+	    ef_sh(cmd, NULL) == 0) /* images from before the data disk lack virtio_blk */
 		return;
 	snprintf(cmd, sizeof(cmd),
 		 "flock '%s.lock' '%s/packaging/guest/build-guest.sh' '%s' --agent '%s' "
@@ -116,6 +120,8 @@ Test(vm_lifecycle, vm_attests_drifts_and_is_destroyed)
 		 "--driver qemu --vm-kernel '%s' --vm-initrd '%s' --vm-accel %s --vm-debug-shell",
 		 kern, initrd, accel && *accel ? accel : "auto");
 	ef_broker_start_with(args, free_port());
+	/* confidential data: the policy asks for encryption at rest */
+	ef_sensitivity = "confidential";
 	cr_assert_eq(ef_env_create(id, "vmuser", 2, 600), 0);
 
 	/* TCG boot + AK creation + enrolment: up to a few minutes on a busy
@@ -125,6 +131,21 @@ Test(vm_lifecycle, vm_attests_drifts_and_is_destroyed)
 	cr_assert_eq(s, STORE_ENV_RUNNING, "VM is %d, not running; log:\n%s", s, ef_log());
 	cr_log_info("VM running %ld ms after the request", now_ms() - t0);
 	cr_assert(strstr(ef_log(), "vTPM EK matches") != NULL, "agent not bound by its EK");
+
+	/* at rest: the data disk was attached only now that it attested */
+	t0 = now_ms();
+	while (strstr(ef_log(), "disk key released") == NULL && now_ms() - t0 < 10000)
+		usleep(200000);
+	cr_assert(strstr(ef_log(), "disk key released") != NULL, "log:\n%s", ef_log());
+	snprintf(cmd, sizeof(cmd),
+		 "python3 '%s/packaging/guest/guest-shell.py' '%s/envs/vm-%s/shell.sock' "
+		 "'for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/block/vda ] && break; sleep 1; done; "
+		 "cat /sys/block/vda/size' 2>&1",
+		 EPH_SOURCE_DIR, ef_dir, id);
+	cr_assert_eq(ef_sh(cmd, &out), 0, "guest shell: %s", out ? out : "");
+	cr_assert(out && strtol(out, NULL, 10) > 0, "no /dev/vda in the guest: %s", out ? out : "");
+	free(out);
+	out = NULL;
 
 	/* drift inside the guest: its test shell on ttyS1 */
 	snprintf(cmd, sizeof(cmd),
