@@ -27,7 +27,7 @@ packages=(
 	libssl-dev libtss2-dev tpm2-tools swtpm swtpm-tools
 	libcriterion-dev libjansson-dev libcbor-dev libcurl4-openssl-dev
 	libfuse3-dev fuse3 libsqlite3-dev sqlite3 libevent-dev iproute2 openssl procps
-	python3 bubblewrap crun
+	python3 bubblewrap crun gnuplot-nox
 	# VMs: the qemu driver, the guest image (Debian kernel + busybox initrd)
 	qemu-system-x86 qemu-utils busybox-static cpio ovmf
 	# packaging: .debs and their checks

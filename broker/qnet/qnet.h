@@ -111,12 +111,17 @@ int qnet_float_argmax(const qnet_model *m, const float *x, uint64_t mask, unsign
 /*
  * Build (or rebuild) the int8 network from the float one:
  *  - input equalization: each feature centred and scaled onto [-1, 1] by its
- *    min/max over states (folded into layer 0's weights and biases);
+ *    1 % and 99 % quantiles over states (folded into layer 0's weights and
+ *    biases);
  *  - weights int8, symmetric, one scale per output channel (max|w| / 127);
+ *    the output layer's mean row over the actions is taken out first (Q
+ *    minus its mean: the same argmax, and similar actions keep their small
+ *    differences);
  *  - activations int8, asymmetric, one scale and zero point per tensor,
  *    calibrated on the min/max the float network sees over states[n][in_dim];
- *    the output layer is int16 symmetric (TFLite 16x8 style) so that close
- *    Q-values keep their order;
+ *    the output layer is int32, requantized to a scale 64x finer than its
+ *    coarsest channel's accumulator step, so that close Q-values keep their
+ *    order;
  *  - biases int32 at scale s_in * s_w[o];
  *  - requantization by M = s_in * s_w[o] / s_out as a Q31 multiplier and a
  *    power-of-two shift (qnet_quantize_multiplier).
@@ -142,7 +147,11 @@ int qnet_int8_argmax(const qnet_model *m, const float *x, uint64_t mask, unsigne
 int qnet_int8_argmax_q(const qnet_model *m, const int8_t *xq, uint64_t mask, unsigned *action,
 		       struct eph_err *err);
 
-/* Dequantized int8-network Q-values (for inspection and tests). */
+/*
+ * Dequantized int8-network outputs (for inspection and tests): the
+ * Q-values minus their mean over all actions (the int8 output layer leaves
+ * out that common part, which does not change the argmax; quantize.c).
+ */
 int qnet_int8_q(const qnet_model *m, const float *x, float *q, struct eph_err *err);
 
 /* Fixed-point primitives, bit-exact with gemmlowp / TFLite reference code. */
@@ -203,6 +212,19 @@ struct qnet_env {
 		     struct eph_err *err);
 	int (*step)(void *ctx, unsigned action, float *reward, float *next_state,
 		    uint64_t *next_mask, int *done, struct eph_err *err);
+	/*
+	 * Optional (NULL: one chain). The chain of the pending decision, <
+	 * nchains. Decisions of one chain form their own MDP: a transition
+	 * links a decision to the NEXT DECISION OF THE SAME CHAIN (not to the
+	 * next one the environment returns), and the last decision of each
+	 * chain in an episode is dropped (its successor is outside the
+	 * episode). The simulator's chains are the workload classes: a
+	 * class's warm pool is what one of its decisions leaves to the next
+	 * one of the same class, which may be hundreds of decisions of other
+	 * classes later.
+	 */
+	unsigned (*chain)(void *ctx);
+	unsigned nchains;
 };
 
 struct qnet_train_cfg {
@@ -217,23 +239,29 @@ struct qnet_train_cfg {
 	float adam_b1, adam_b2, adam_eps;
 	float huber_delta;       /* Huber loss: quadratic below, linear above */
 	float grad_clip;         /* global L2 norm clip, 0 = none */
-	float reward_scale;      /* rewards are multiplied by this before use */
+	float reward_shift;      /* rewards are (r - reward_shift) * reward_scale */
+	float reward_scale;      /* before use (the argmax does not change with
+				  * either: every action's Q moves alike) */
 	float eps_start, eps_end; /* epsilon-greedy, decayed linearly over ... */
 	uint64_t eps_decay_steps; /* ... this many environment steps */
 	int double_dqn;          /* 1: target uses the online net's argmax */
+	float al_alpha;          /* advantage learning: target - alpha * (max_b Q(s,b) -
+				  * Q(s,a)) (target network), 0 = plain DQN */
+	float lr_end;            /* > 0: lr decays linearly to this over ... */
+	uint64_t lr_decay_updates; /* ... this many updates (0: constant lr) */
 };
 
 /* Defaults: batch 64, replay 100000, warmup 1000, train_every 1, target
- * every 500 updates, gamma 0.99, lr 5e-4, Adam (0.9, 0.999, 1e-8), Huber
- * delta 1, clip 10, reward scale 1, epsilon 1 -> 0.05 over 50000 steps,
- * double DQN on. */
+ * every 500 updates, gamma 0.99, lr 5e-4 (constant), no advantage learning, Adam
+ * (0.9, 0.999, 1e-8), Huber delta 1, clip 10, reward shift 0, scale 1,
+ * epsilon 1 -> 0.05 over 50000 steps, double DQN on. */
 void qnet_train_cfg_default(struct qnet_train_cfg *cfg);
 
 /* One stored transition; pointers are copied from, not kept. */
 struct qnet_transition {
 	const float *state;      /* in_dim floats */
 	unsigned action;         /* < num_actions */
-	uint64_t mask;           /* actions allowed at state (informative; CSV export) */
+	uint64_t mask;           /* actions allowed at state (advantage learning; CSV) */
 	float reward;            /* raw; reward_scale applies in the update */
 	const float *next_state; /* in_dim floats; ignored when done */
 	uint64_t next_mask;      /* actions allowed at next_state */

@@ -300,8 +300,10 @@ struct sim_norm {
 	float scale[SIM_STATE_DIM];
 };
 void sim_norm_identity(struct sim_norm *n);
-/* mean and 1/stddev over states[n][SIM_STATE_DIM]; constant features get
- * scale 1. n >= 1. */
+/* mean and 1 / max(stddev, SIM_NORM_MIN_SD) over states[n][SIM_STATE_DIM]
+ * (raw features are log-scaled or shares: a raw change below the floor is
+ * noise, not worth a normalised unit). n >= 1. */
+#define SIM_NORM_MIN_SD 0.25
 void sim_norm_fit(struct sim_norm *nm, const float *states, size_t n);
 void sim_norm_apply(const struct sim_norm *nm, float state[SIM_STATE_DIM]);
 

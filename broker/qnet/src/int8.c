@@ -3,10 +3,13 @@
  * fully-connected int8 kernel, CMSIS-NN arm_fully_connected_s8): per layer
  *   acc[o] = bias_eff[o] + sum_i w[o][i] * x[i]          (int32)
  *   y[o]   = out_zp + MultiplyByQuantizedMultiplier(acc[o], mult[o], shift[o])
- * clamped to [quantized 0, 127] for hidden layers (ReLU fused) and to the
- * int16 range for the output, then the masked argmax over the int16 outputs.
- * bias_eff folds the input zero point: bias - in_zp * sum_i w[o][i]. The only
- * float operation is the one quantization of the input state.
+ * clamped to [quantized 0, 127] for hidden layers (ReLU fused). The output
+ * layer is requantized to int32, not int8 or int16: quantize.c gives it an
+ * output scale 2^-6 of its coarsest channel's accumulator step, so every
+ * channel's accumulator keeps its precision on one common scale and the
+ * masked argmax over the int32 outputs loses nothing near a tie.
+ * bias_eff folds the input zero point: bias - in_zp * sum_i w[o][i]. The
+ * only float operation is the one quantization of the input state.
  *
  * Not here: building the int8 network (quantize.c).
  */
@@ -49,17 +52,14 @@ static int32_t clamp32(int64_t v, int32_t lo, int32_t hi)
 	return v < lo ? lo : v > hi ? hi : (int32_t)v;
 }
 
-/* One channel: acc -> its output value (hidden: int8 with ReLU; last: int16). */
-static inline int32_t requant(const struct qnet__qlayer *q, unsigned o, int32_t acc, int last,
-			      int32_t lo)
+/* One hidden channel: acc -> its int8 output value, ReLU fused (lo: quantized 0). */
+static inline int32_t requant(const struct qnet__qlayer *q, unsigned o, int32_t acc, int32_t lo)
 {
 	int32_t v;
 
 	/* |sum| <= 256 * 127 * 128: adding bias_eff saturates, never wraps. */
 	acc = clamp32((int64_t)acc + q->bias_eff[o], INT32_MIN, INT32_MAX);
 	v = qnet__mbqm(acc, q->mult[o], q->shift[o]);
-	if (last)
-		return clamp32((int64_t)v + q->out_zp, INT16_MIN, INT16_MAX);
 	return clamp32((int64_t)v + q->out_zp, lo, 127);
 }
 
@@ -146,8 +146,8 @@ static inline int shifts_nonpositive(const struct qnet__qlayer *q, unsigned o)
 }
 #endif
 
-/* Channels o..o+3 (rows past out are zero padding, model.c) into y[o..o+3]. */
-static inline void block4(const struct qnet__qlayer *q, unsigned o, const int16_t *x, int last,
+/* Hidden channels o..o+3 (rows past out are zero padding, model.c) into y[o..o+3]. */
+static inline void block4(const struct qnet__qlayer *q, unsigned o, const int16_t *x,
 			  int32_t lo, int16_t *y)
 {
 	const int16_t *w = q->w16 + (size_t)o * q->in_pad;
@@ -162,10 +162,8 @@ static inline void block4(const struct qnet__qlayer *q, unsigned o, const int16_
 		__m128i v = requant4(sums, q->bias_eff + o, q->mult + o, q->rmask + o, q->rpow + o);
 		__m128i v16 = _mm_adds_epi16(_mm_packs_epi32(v, v), _mm_set1_epi16((int16_t)q->out_zp));
 
-		/* the last layer has out_zp 0: packs alone is the int16 clamp */
-		if (!last)
-			v16 = _mm_min_epi16(_mm_max_epi16(v16, _mm_set1_epi16((int16_t)lo)),
-					    _mm_set1_epi16(127));
+		v16 = _mm_min_epi16(_mm_max_epi16(v16, _mm_set1_epi16((int16_t)lo)),
+				    _mm_set1_epi16(127));
 		_mm_storel_epi64((__m128i *)(void *)(y + o), v16);
 		return;
 	}
@@ -181,7 +179,7 @@ static inline void block4(const struct qnet__qlayer *q, unsigned o, const int16_
 	}
 #endif
 	for (r = 0; r < n; r++)
-		y[o + r] = (int16_t)requant(q, o + r, acc[r], last, lo);
+		y[o + r] = (int16_t)requant(q, o + r, acc[r], lo);
 }
 
 void qnet__requant4(const struct qnet__qlayer *q, unsigned o, const int32_t *acc, int32_t *v)
@@ -201,8 +199,40 @@ void qnet__requant4(const struct qnet__qlayer *q, unsigned o, const int32_t *acc
 				  q->mult[o + r], q->shift[o + r]);
 }
 
+/* The output layer: out[o] = MultiplyByQuantizedMultiplier(acc[o] + bias_eff[o]) + out_zp,
+ * in int32, for channels o..o+3. */
+static void out_int32_4(const struct qnet__qlayer *q, unsigned o, const int16_t *x,
+			int32_t *out)
+{
+	const int16_t *w = q->w16 + (size_t)o * q->in_pad;
+	int32_t acc[4], v[4];
+	unsigned r, n = q->out - o < 4 ? q->out - o : 4;
+
+#if defined(__SSE2__) && !defined(QNET_NO_SIMD)
+	_mm_storeu_si128((__m128i *)(void *)acc, dot4(w, q->in_pad, x));
+#else
+	for (r = 0; r < 4; r++) {
+		int32_t s = 0;
+		unsigned i;
+
+		for (i = 0; i < q->in_pad; i++)
+			s += (int32_t)w[(size_t)r * q->in_pad + i] * x[i];
+		acc[r] = s;
+	}
+#endif
+	if (n == 4) {
+		qnet__requant4(q, o, acc, v);
+	} else { /* per-channel arrays are not padded: no four-wide reads past out */
+		for (r = 0; r < n; r++)
+			v[r] = qnet__mbqm(clamp32((int64_t)acc[r] + q->bias_eff[o + r], INT32_MIN,
+						  INT32_MAX), q->mult[o + r], q->shift[o + r]);
+	}
+	for (r = 0; r < n; r++)
+		out[o + r] = clamp32((int64_t)v[r] + q->out_zp, INT32_MIN, INT32_MAX);
+}
+
 /*
- * Run every layer; out[num_actions] gets the int16 output values. As
+ * Run every layer; out[num_actions] gets the int32 output values. As
  * CMSIS-NN does for SMLAD (arm_q7_to_q15), the int8 operands are held in
  * int16 lanes (weights widened once at load, activations as they are
  * produced); the values and the int32 sums are those of the int8 kernel.
@@ -223,13 +253,13 @@ static void run(const qnet_model *m, const int8_t *xq, int32_t *out)
 		const int32_t lo = q->out_zp > -128 ? q->out_zp : -128;
 		const int last = l + 1 == m->nlayers;
 
-		for (o = 0; o < q->out; o += 4)
-			block4(q, o, x, last, lo, y);
 		if (last) {
-			for (o = 0; o < q->out; o++)
-				out[o] = y[o];
+			for (o = 0; o < q->out; o += 4)
+				out_int32_4(q, o, x, out);
 			break;
 		}
+		for (o = 0; o < q->out; o += 4)
+			block4(q, o, x, lo, y);
 		/* lanes past this layer's width are the next layer's zero padding */
 		for (o = q->out; o < m->ql[l + 1].in_pad; o++)
 			y[o] = 0;
@@ -244,7 +274,7 @@ int qnet_int8_argmax_q(const qnet_model *m, const int8_t *xq, uint64_t mask, uns
 {
 	int32_t out[QNET_MAX_ACTIONS];
 	unsigned n = qnet_model_num_actions(m), a;
-	int32_t bestv = INT32_MIN; /* outputs are int16: every allowed one beats it */
+	int32_t bestv = INT32_MIN;
 	int best = -1;
 
 	if (!m->has_int8)
@@ -256,7 +286,8 @@ int qnet_int8_argmax_q(const qnet_model *m, const int8_t *xq, uint64_t mask, uns
 	run(m, xq, out);
 	/* branch-free (random masks would defeat the predictor); lowest index on ties */
 	for (a = 0; a < n; a++) {
-		int take = (int)(mask >> a & 1) & (out[a] > bestv);
+		/* >= for the first allowed one: an output may be INT32_MIN itself */
+		int take = (int)(mask >> a & 1) & (best < 0 ? 1 : out[a] > bestv);
 
 		bestv = take ? out[a] : bestv;
 		best = take ? (int)a : best;

@@ -4,7 +4,15 @@
  * exploration restricted to the action mask with linear decay, the Huber
  * loss on the taken action's Q-value against r + gamma * max over the
  * next state's allowed actions (Double DQN: the online network picks, the
- * target network values), global-norm gradient clipping and Adam.
+ * target network values), optionally minus alpha times the taken action's
+ * advantage gap (advantage learning, td_target), rewards shifted and scaled,
+ * global-norm gradient clipping and Adam (optionally with a linearly
+ * decaying step).
+ *
+ * With an environment that has chains (struct qnet_env), a transition
+ * links a decision to the next decision of the same chain: the trainer keeps
+ * one pending (state, action, reward) per chain and stores it when that
+ * chain's next decision arrives.
  *
  * Every random choice comes from one seeded PRNG and every sum runs in a
  * fixed order, so a run is reproducible bit for bit.
@@ -30,13 +38,21 @@ struct qnet_trainer {
 	float *rs, *rs2;             /* cap * dim */
 	uint32_t *ra;
 	float *rr;
-	uint64_t *rmask;
+	uint64_t *rmask;             /* allowed at the next state */
+	uint64_t *rmask0;            /* allowed at the state (advantage learning) */
 	uint8_t *rdone;
 	/* scratch for one forward/backward */
 	float *acts[QNET_MAX_LAYERS + 1];
 	float *tacts[QNET_MAX_LAYERS + 1];
 	float *scratch_a, *scratch_b, *gout;
 	uint64_t env_steps, updates;
+	/* per-chain pending decision (chained environments), nchains each */
+	unsigned nchains;
+	float *ps;        /* nchains * dim */
+	uint32_t *pa;
+	float *pr;
+	uint64_t *pm;     /* the mask at the pending state */
+	uint8_t *phas;
 };
 
 void qnet_train_cfg_default(struct qnet_train_cfg *cfg)
@@ -76,6 +92,7 @@ void qnet_trainer_free(qnet_trainer *t)
 	free(t->ra);
 	free(t->rr);
 	free(t->rmask);
+	free(t->rmask0);
 	free(t->rdone);
 	for (l = 0; l <= QNET_MAX_LAYERS; l++) {
 		free(t->acts[l]);
@@ -84,6 +101,11 @@ void qnet_trainer_free(qnet_trainer *t)
 	free(t->scratch_a);
 	free(t->scratch_b);
 	free(t->gout);
+	free(t->ps);
+	free(t->pa);
+	free(t->pr);
+	free(t->pm);
+	free(t->phas);
 	free(t);
 }
 
@@ -116,6 +138,7 @@ int qnet_trainer_new(qnet_trainer **out, qnet_model *m, const struct qnet_train_
 	t->ra = calloc(cap, sizeof(*t->ra));
 	t->rr = calloc(cap, sizeof(*t->rr));
 	t->rmask = calloc(cap, sizeof(*t->rmask));
+	t->rmask0 = calloc(cap, sizeof(*t->rmask0));
 	t->rdone = calloc(cap, sizeof(*t->rdone));
 	t->scratch_a = calloc(QNET_MAX_WIDTH, sizeof(float));
 	t->scratch_b = calloc(QNET_MAX_WIDTH, sizeof(float));
@@ -126,8 +149,8 @@ int qnet_trainer_new(qnet_trainer **out, qnet_model *m, const struct qnet_train_
 		bad |= t->acts[l] == NULL || t->tacts[l] == NULL;
 	}
 	if (bad || t->target == NULL || t->grad == NULL || t->rs == NULL || t->rs2 == NULL ||
-	    t->ra == NULL || t->rr == NULL || t->rmask == NULL || t->rdone == NULL ||
-	    t->scratch_a == NULL || t->scratch_b == NULL || t->gout == NULL) {
+	    t->ra == NULL || t->rr == NULL || t->rmask == NULL || t->rmask0 == NULL ||
+	    t->rdone == NULL || t->scratch_a == NULL || t->scratch_b == NULL || t->gout == NULL) {
 		qnet_trainer_free(t);
 		return eph_err_set(err, EPH_ENOMEM, "qnet: out of memory for a replay of %zu", cap);
 	}
@@ -202,6 +225,7 @@ int qnet_trainer_observe(qnet_trainer *t, const struct qnet_transition *tr,
 	t->ra[i] = tr->action;
 	t->rr[i] = tr->reward;
 	t->rmask[i] = tr->done ? 0 : tr->next_mask & valid_mask(t->m);
+	t->rmask0[i] = (tr->mask & valid_mask(t->m)) | (1ull << tr->action);
 	t->rdone[i] = tr->done ? 1 : 0;
 	t->head = (t->head + 1) % t->cap;
 	if (t->len < t->cap)
@@ -209,16 +233,28 @@ int qnet_trainer_observe(qnet_trainer *t, const struct qnet_transition *tr,
 	return 0;
 }
 
-/* r + gamma * V(s') for replay entry i, V from the target network. */
+/*
+ * r + gamma * V(s') for replay entry i, V from the target network; with
+ * advantage learning (al_alpha > 0, Bellemare et al., AAAI 2016) minus
+ * alpha * (max_b Q(s, b) - Q(s, a)) of the target network over the actions
+ * allowed at s: the greedy policy is the same, the gap between the best and
+ * the other actions grows by 1 / (1 - alpha), so small errors of
+ * approximation (or of int8 inference) no longer swap them.
+ */
 static float td_target(qnet_trainer *t, size_t i)
 {
 	const qnet_model *m = t->m;
 	size_t dim = m->dims[0];
 	unsigned n = qnet_model_num_actions(m);
-	float r = t->rr[i] * t->cfg.reward_scale;
+	float r = (t->rr[i] - t->cfg.reward_shift) * t->cfg.reward_scale;
 	float *qt = t->tacts[m->nlayers];
 	int a;
 
+	if (t->cfg.al_alpha > 0.0f) {
+		qnet__forward(m, t->target, t->rs + i * dim, t->tacts);
+		a = qnet__masked_argmax_f(qt, n, t->rmask0[i]);
+		r -= t->cfg.al_alpha * (qt[a] - qt[t->ra[i]]);
+	}
 	if (t->rdone[i] || t->rmask[i] == 0)
 		return r;
 	if (t->cfg.double_dqn) {
@@ -266,6 +302,12 @@ int qnet_trainer_update(qnet_trainer *t, float *loss, struct eph_err *err)
 				t->grad[k] *= s;
 		}
 	}
+	if (t->cfg.lr_decay_updates > 0 && t->cfg.lr_end > 0.0f) {
+		double f = (double)t->updates / (double)t->cfg.lr_decay_updates;
+
+		f = f > 1.0 ? 1.0 : f;
+		t->adam.lr = (float)(t->cfg.lr + (t->cfg.lr_end - t->cfg.lr) * f);
+	}
 	qnet_adam_step(&t->adam, m->params, t->grad);
 	t->updates++;
 	if (t->updates % t->cfg.target_every == 0)
@@ -275,6 +317,57 @@ int qnet_trainer_update(qnet_trainer *t, float *loss, struct eph_err *err)
 	return 0;
 }
 
+/* Room for env's chains; 0 or EPH_ENOMEM. */
+static int chains_alloc(qnet_trainer *t, unsigned n, struct eph_err *err)
+{
+	size_t dim = t->m->dims[0];
+
+	if (n == 0)
+		return eph_err_set(err, EPH_EVERIFY, "qnet: an environment with chains needs "
+				   "nchains >= 1");
+	if (n <= t->nchains) {
+		memset(t->phas, 0, t->nchains);
+		return 0;
+	}
+	free(t->ps);
+	free(t->pa);
+	free(t->pr);
+	free(t->pm);
+	free(t->phas);
+	t->nchains = 0;
+	t->ps = calloc((size_t)n * dim, sizeof(float));
+	t->pa = calloc(n, sizeof(*t->pa));
+	t->pr = calloc(n, sizeof(*t->pr));
+	t->pm = calloc(n, sizeof(*t->pm));
+	t->phas = calloc(n, 1);
+	if (t->ps == NULL || t->pa == NULL || t->pr == NULL || t->pm == NULL || t->phas == NULL)
+		return eph_err_set(err, EPH_ENOMEM, "qnet: out of memory for %u chains", n);
+	t->nchains = n;
+	return 0;
+}
+
+/* A decision of chain c at (s, mask): the chain's pending one gets s as its next state. */
+static int chain_link(qnet_trainer *t, unsigned c, const float *s, uint64_t mask,
+		      struct eph_err *err)
+{
+	size_t dim = t->m->dims[0];
+	struct qnet_transition tr;
+
+	if (c >= t->nchains)
+		return eph_err_set(err, EPH_EVERIFY, "qnet: chain %u of %u", c, t->nchains);
+	if (!t->phas[c])
+		return 0;
+	tr.state = t->ps + (size_t)c * dim;
+	tr.action = t->pa[c];
+	tr.mask = t->pm[c];
+	tr.reward = t->pr[c];
+	tr.next_state = s;
+	tr.next_mask = mask;
+	tr.done = 0;
+	t->phas[c] = 0;
+	return qnet_trainer_observe(t, &tr, err);
+}
+
 int qnet_trainer_episode(qnet_trainer *t, const struct qnet_env *env, uint64_t episode_seed,
 			 struct qnet_episode_stats *st, struct eph_err *err)
 {
@@ -282,10 +375,12 @@ int qnet_trainer_episode(qnet_trainer *t, const struct qnet_env *env, uint64_t e
 	float s[QNET_MAX_WIDTH], s2[QNET_MAX_WIDTH], r = 0.0f, loss;
 	uint64_t mask = 0, mask2 = 0;
 	struct qnet_transition tr;
-	unsigned a;
+	unsigned a, c = 0;
 	int done = 0, rc;
 
 	memset(st, 0, sizeof(*st));
+	if (env->chain != NULL && (rc = chains_alloc(t, env->nchains, err)) < 0)
+		return rc;
 	if (env->state_dim != m->dims[0] || env->num_actions != qnet_model_num_actions(m))
 		return eph_err_set(err, EPH_EVERIFY, "qnet: environment has %u inputs, %u actions; "
 				   "model %u, %u", env->state_dim, env->num_actions, m->dims[0],
@@ -294,21 +389,36 @@ int qnet_trainer_episode(qnet_trainer *t, const struct qnet_env *env, uint64_t e
 	if (rc < 0)
 		return rc;
 	while (!done) {
+		if (env->chain != NULL) {
+			c = env->chain(env->ctx);
+			if ((rc = chain_link(t, c, s, mask, err)) < 0)
+				return rc;
+		}
 		rc = qnet_trainer_act(t, s, mask, &a, err);
 		if (rc < 0)
 			return eph_err_prefix(err, rc, "step %u", st->steps);
 		rc = env->step(env->ctx, a, &r, s2, &mask2, &done, err);
 		if (rc < 0)
 			return rc;
-		tr.state = s;
-		tr.action = a;
-		tr.reward = r;
-		tr.next_state = s2;
-		tr.next_mask = mask2;
-		tr.done = done;
-		rc = qnet_trainer_observe(t, &tr, err);
-		if (rc < 0)
-			return rc;
+		if (env->chain != NULL) {
+			/* stored when chain c decides next; dropped if it does not */
+			memcpy(t->ps + (size_t)c * m->dims[0], s, m->dims[0] * sizeof(float));
+			t->pa[c] = a;
+			t->pr[c] = r;
+			t->pm[c] = mask;
+			t->phas[c] = 1;
+		} else {
+			tr.state = s;
+			tr.action = a;
+			tr.mask = mask;
+			tr.reward = r;
+			tr.next_state = s2;
+			tr.next_mask = mask2;
+			tr.done = done;
+			rc = qnet_trainer_observe(t, &tr, err);
+			if (rc < 0)
+				return rc;
+		}
 		st->reward += r;
 		st->steps++;
 		t->env_steps++;

@@ -151,7 +151,7 @@ int tr_cmd_inspect(const struct tr_opts *o)
 		printf("%s%u", i ? " -> " : " ", qnet_model_dim(m, i));
 	printf(" (ReLU between layers)\n");
 	printf("int8:      %s\n", qnet_model_has_int8(m) ? "yes (per-channel int8 weights, "
-		"int8 activations, int16 output)" : "no (float only: run ephemera-train quantize)");
+		"int8 activations, int32 output)" : "no (float only: run ephemera-train quantize)");
 	printf("trained:   seed %llu, %llu episodes, %llu steps, on %s, %s\n",
 	       (unsigned long long)meta->seed, (unsigned long long)meta->episodes,
 	       (unsigned long long)meta->steps, meta->trace[0] ? meta->trace : "-",

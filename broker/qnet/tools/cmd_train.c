@@ -33,8 +33,9 @@ static void train_cfg(struct qnet_train_cfg *c, const struct tr_opts *o)
 	c->seed = o->seed;
 	if (o->lr > 0)
 		c->lr = o->lr;
-	if (o->gamma >= 0)
-		c->gamma = o->gamma;
+	/* 0.9: with one chain per class the horizon is the class's next few
+	 * arrivals (what a pre-warm affects), not the whole trace */
+	c->gamma = o->gamma >= 0 ? o->gamma : 0.9f;
 	if (o->reward_scale > 0)
 		c->reward_scale = o->reward_scale;
 	if (o->batch > 0)
@@ -47,19 +48,58 @@ static void train_cfg(struct qnet_train_cfg *c, const struct tr_opts *o)
 		c->eps_decay_steps = o->eps_decay;
 	if (o->warmup > 0)
 		c->warmup = o->warmup;
+	c->al_alpha = o->al_alpha >= 0 ? o->al_alpha : 0.9f;
+	if (o->train_every > 0)
+		c->train_every = o->train_every;
+	if (o->lr_end > 0) {
+		c->lr_end = o->lr_end;
+		c->lr_decay_updates = 0; /* set by the caller: the run's number of updates */
+	}
 }
 
-/* Calibrate on states from the replay buffer and quantize. */
-static int calibrate(qnet_model *m, qnet_trainer *t, unsigned long n, struct eph_err *err)
+/* Up to n states the greedy float policy visits over one episode of env, evenly spaced. */
+static int greedy_states(const qnet_model *m, sim_env *env, float *out, size_t n, size_t *got,
+			 struct eph_err *err)
+{
+	const struct sim_trace *t = sim_env_trace(env);
+	size_t k = 0, i = 0, every = t->n / (n ? n : 1) + 1;
+	float st[SIM_STATE_DIM], r;
+	uint64_t mask = 0;
+	unsigned a;
+	int done = 0, rc;
+
+	rc = sim_reset(env, 0, st, &mask, err);
+	while (rc == 0 && !done) {
+		if (i++ % every == 0 && k < n)
+			memcpy(out + k++ * SIM_STATE_DIM, st, sizeof(st));
+		rc = qnet_float_argmax(m, st, mask, &a, err);
+		if (rc == 0)
+			rc = sim_step(env, a, &r, st, &mask, &done, err);
+	}
+	*got = k;
+	return rc;
+}
+
+/*
+ * Calibrate and quantize on n states: with genv, half visited by the greedy
+ * float policy over the whole training part (what serving will see), the rest
+ * from the replay buffer (what exploration saw).
+ */
+static int calibrate(qnet_model *m, qnet_trainer *t, sim_env *genv, unsigned long n,
+		     struct eph_err *err)
 {
 	float *st = malloc(n * SIM_STATE_DIM * sizeof(*st));
-	size_t got;
-	int rc;
+	size_t got = 0, half = genv != NULL ? n / 2 : 0;
+	int rc = 0;
 
 	if (st == NULL)
 		return eph_err_set(err, EPH_ENOMEM, "out of memory for %lu calibration states", n);
-	got = qnet_trainer_sample_states(t, st, n);
-	rc = qnet_quantize(m, st, got, err);
+	if (genv != NULL)
+		rc = greedy_states(m, genv, st, half, &got, err);
+	if (rc == 0) {
+		got += qnet_trainer_sample_states(t, st + got * SIM_STATE_DIM, n - got);
+		rc = qnet_quantize(m, st, got, err);
+	}
 	free(st);
 	return rc;
 }
@@ -87,8 +127,9 @@ int tr_cmd_train(const struct tr_opts *o)
 	struct qnet_episode_stats st;
 	struct qnet_env qenv;
 	struct eph_err err = {{0}};
-	sim_env *env = NULL;
+	sim_env *env = NULL, *whole = NULL;
 	qnet_model *m = NULL;
+	double rmean = 0, rsd = 1;
 	qnet_trainer *t = NULL;
 	unsigned dims[4];
 	unsigned long e;
@@ -115,14 +156,31 @@ int tr_cmd_train(const struct tr_opts *o)
 	    (rc = tr_actions_from_sim(m, env, &err)) < 0)
 		goto fail;
 	train_cfg(&cfg, o);
+	/* the whole training part: reward statistics and greedy calibration states */
+	if ((rc = tr_sim_env(&whole, &s, s.train != NULL ? s.train : s.all, 0, &err)) < 0)
+		goto fail;
+	sim_env_set_norm(whole, &norm);
+	if (!o->no_reward_norm && o->reward_scale <= 0) {
+		if ((rc = tr_reward_stats(whole, o->seed, &rmean, &rsd, &err)) < 0)
+			goto fail;
+		cfg.reward_shift = (float)rmean;
+		cfg.reward_scale = (float)(1.0 / (rsd > 1e-9 ? rsd : 1e-9));
+	}
+	if (cfg.lr_end > 0)
+		cfg.lr_decay_updates = (uint64_t)o->episodes *
+				       (o->episode_len ? o->episode_len : sim_env_trace(whole)->n) /
+				       cfg.train_every;
 	if ((rc = qnet_trainer_new(&t, m, &cfg, &err)) < 0)
 		goto fail;
-	tr_qnet_env(&qenv, env);
+	tr_qnet_env(&qenv, env, !o->no_chain);
 	if (!o->quiet)
 		fprintf(stderr, "ephemera-train: %s: %zu training requests, %u actions, "
-			"%lu episodes of %lu decisions, seed %llu\n", s.name,
+			"%lu episodes of %lu decisions, seed %llu; lambda %g, mu %g; rewards "
+			"(r - %.6g) * %.6g; gamma %g; %s\n", s.name,
 			(s.train != NULL ? s.train : s.all)->n, dims[3], o->episodes,
-			o->episode_len, (unsigned long long)o->seed);
+			o->episode_len, (unsigned long long)o->seed, s.cfg.lambda, s.cfg.mu,
+			(double)cfg.reward_shift, (double)cfg.reward_scale, (double)cfg.gamma,
+			o->no_chain ? "one chain" : "one chain per class");
 	for (e = 0; e < o->episodes; e++) {
 		rc = qnet_trainer_episode(t, &qenv, o->seed * 1000003ull + e, &st, &err);
 		if (rc < 0) {
@@ -141,7 +199,7 @@ int tr_cmd_train(const struct tr_opts *o)
 			win_reward = win_loss = 0;
 		}
 	}
-	if ((rc = calibrate(m, t, o->calib, &err)) < 0 ||
+	if ((rc = calibrate(m, t, whole, o->calib, &err)) < 0 ||
 	    (rc = finish(m, o, s.name, o->episodes, qnet_trainer_env_steps(t), &err)) < 0)
 		goto fail;
 	if (!o->quiet)
@@ -156,6 +214,7 @@ out:
 	qnet_trainer_free(t);
 	qnet_model_free(m);
 	sim_env_free(env);
+	sim_env_free(whole);
 	tr_sim_free(&s);
 	return ret;
 }
@@ -191,7 +250,7 @@ int tr_cmd_offline(const struct tr_opts *o)
 		goto fail;
 	for (k = 0; k < tr->n; k++) {
 		struct qnet_transition x = {
-			.state = tr->state + k * tr->dim, .action = tr->action[k],
+			.state = tr->state + k * tr->dim, .action = tr->action[k], .mask = tr->mask[k],
 			.reward = tr->reward[k], .next_state = tr->next_state + k * tr->dim,
 			.next_mask = tr->next_mask[k], .done = tr->done[k],
 		};
@@ -214,7 +273,7 @@ int tr_cmd_offline(const struct tr_opts *o)
 			nwin = 0;
 		}
 	}
-	if ((rc = calibrate(m, t, o->calib, &err)) < 0 ||
+	if ((rc = calibrate(m, t, NULL, o->calib, &err)) < 0 ||
 	    (rc = finish(m, o, o->transitions, qnet_model_meta(m)->episodes,
 			 qnet_model_meta(m)->steps + o->steps, &err)) < 0)
 		goto fail;

@@ -39,16 +39,23 @@ static const char help_text[] =
 "    The broker chooses each environment's configuration (size x count x pre-warm) with\n"
 "    a small Q-network (32 -> H -> H -> actions, ReLU), trained here by DQN against the\n"
 "    trace-driven simulator and served as an int8 network (integer-only inference).\n"
+"    docs/learner.md explains training, evaluation and the measured figures.\n"
 "\n"
 "    The trace is split by time: the first --split share (default 0.8) trains, the rest\n"
 "    is held out for eval (--all uses the whole trace for both).\n"
 "\n"
 "    train     DQN (experience replay, target network, epsilon-greedy with linear\n"
-"              decay, Huber loss, Adam, Double DQN targets) over episodes of\n"
-"              --episode-len decisions of the training part. The state normalisation\n"
-"              is fitted on one random-policy episode first. Then the network is\n"
-"              calibrated on --calib states from the replay buffer and quantized; the\n"
-"              model file holds both the float and the int8 network. Deterministic: the\n"
+"              decay, Huber loss, Adam, Double DQN targets, advantage learning) over\n"
+"              episodes of --episode-len decisions of the training part. Each workload\n"
+"              class is its own chain: a transition links a decision to the class's\n"
+"              next decision (its warm pool is what one decision leaves to the next).\n"
+"              The state normalisation is fitted on one random-policy episode first;\n"
+"              rewards are normalised by the mean and standard deviation of the\n"
+"              VPA-style baseline's rewards on the training part (an argmax-neutral\n"
+"              shift and scale). Then the network is calibrated on --calib states\n"
+"              (half from the greedy policy over the training part, half from the\n"
+"              replay buffer) and quantized; the model file holds both the float and\n"
+"              the int8 network. Deterministic: the\n"
 "              same trace, options and seed give the same file (set --date or\n"
 "              SOURCE_DATE_EPOCH so that the metadata date is the same too).\n"
 "    offline   Fine-tune --init MODEL on transitions the broker stored in production\n"
@@ -59,12 +66,15 @@ static const char help_text[] =
 "              --calib states of --transitions FILE.\n"
 "    eval      Every policy on the held-out part, one episode each, same seed: static,\n"
 "              asked, VPA-style (p90 + 15%, with and without one pre-warmed\n"
-"              environment), the float DQN, the int8 DQN, the oracle (true usage,\n"
-"              hindsight pre-warm) and the oracle without pre-warm. Prints cost, cost\n"
-"              ratio to the oracle, shortfall events (throttle + OOM + rejected), cold\n"
-"              starts and mean reward, the int8/float argmax agreement, and whether\n"
-"              the goals hold (int8 cost within 10% of the oracle, no more shortfall\n"
-"              events than VPA, fewer cold starts than VPA without pre-warm).\n"
+"              environment), the float DQN, the int8 DQN, the int8 DQN restricted\n"
+"              to pre-warm 0 (the no-pre-warm variant), the oracle (true usage of\n"
+"              each request, and HINDSIGHT pre-warm: it knows when the class arrives\n"
+"              next) and the oracle without pre-warm. Prints cost, cost ratio to the\n"
+"              oracle, shortfall events (throttle + OOM + rejected), cold starts and\n"
+"              mean reward, the int8/float argmax agreement on the held-out states,\n"
+"              and whether the goals hold (int8 cost within 10% of the oracle, no\n"
+"              more shortfall events than VPA, fewer cold starts than the\n"
+"              no-pre-warm variant).\n"
 "    inspect   Check a model file and print its shape, metadata, normalisation and\n"
 "              action table.\n"
 "\n"
@@ -73,16 +83,23 @@ static const char help_text[] =
 "    --episode-len N    decisions per episode, a seeded window of the trace [2000]\n"
 "    --seed S           seed of everything random [1]\n"
 "    --hidden H         hidden width [64]\n"
-"    --lr X             Adam step [5e-4]         --gamma X    discount [0.99]\n"
+"    --lr X             Adam step [5e-4]         --gamma X    discount [0.9]\n"
+"    --lr-end X         decay the step linearly to X over the run [constant]\n"
+"    --al-alpha X       advantage learning: the target loses X * (max_b Q(s,b) -\n"
+"                       Q(s,a)); widens the gap between the best action and the\n"
+"                       others (robust to int8 rounding); 0 = plain DQN [0.9]\n"
+"    --train-every N    environment steps per gradient update [1]\n"
+"    --no-chain         link consecutive decisions, not a class's decisions\n"
+"    --no-reward-norm   raw rewards (times --reward-scale)\n"
 "    --batch N          minibatch [64]           --replay N   replay size [100000]\n"
 "    --warmup N         transitions before learning [1000]\n"
 "    --eps-decay N      steps of epsilon decay 1 -> 0.05 [50000]\n"
 "    --target-every N   updates between target copies [500]\n"
-"    --reward-scale X   rewards are multiplied by X [1]\n"
+"    --reward-scale X   rewards are multiplied by X, no shift [automatic, see train]\n"
 "    --lambda X --mu X  reward weights: cu per shortfall unit, cu per cold second\n"
 "                       [the simulator's: 1, 0.01]\n"
 "    --max-per-minute N Azure: invocations kept per function-minute [2]\n"
-"    --calib N          calibration states for quantization [2000]\n"
+"    --calib N          calibration states for quantization [10000]\n"
 "    --steps N          offline: minibatch updates [10000]\n"
 "    --progress N       a progress line on stderr every N episodes (offline: every\n"
 "                       100 N updates) [10]; --quiet: none\n"
@@ -120,7 +137,7 @@ enum {
 	O_ALL, O_LAMBDA, O_MU, O_MPM, O_EPISODES, O_EPLEN, O_STEPS, O_CALIB, O_PROGRESS,
 	O_HIDDEN, O_SEED, O_LR, O_GAMMA, O_RSCALE, O_BATCH, O_TARGET, O_REPLAY, O_EPSDECAY,
 	O_WARMUP, O_IN, O_OUT, O_MODEL, O_TRANSITIONS, O_INIT, O_CSV, O_PNG, O_DATE, O_STATIC,
-	O_QUIET, O_HELP,
+	O_QUIET, O_HELP, O_LREND, O_ALALPHA, O_TRAINEVERY, O_NOCHAIN, O_NORNORM,
 };
 
 static const struct option longopts[] = {
@@ -161,6 +178,11 @@ static const struct option longopts[] = {
 	{ "static-size", required_argument, NULL, O_STATIC },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "lr-end", required_argument, NULL, O_LREND },
+	{ "al-alpha", required_argument, NULL, O_ALALPHA },
+	{ "train-every", required_argument, NULL, O_TRAINEVERY },
+	{ "no-chain", no_argument, NULL, O_NOCHAIN },
+	{ "no-reward-norm", no_argument, NULL, O_NORNORM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -196,11 +218,12 @@ static void defaults(struct tr_opts *o)
 	o->episodes = 200;
 	o->episode_len = 2000;
 	o->steps = 10000;
-	o->calib = 2000;
+	o->calib = 10000;
 	o->progress = 10;
 	o->hidden = 64;
 	o->seed = 1;
 	o->gamma = -1;
+	o->al_alpha = -1;
 	o->static_size = 3;
 }
 
@@ -226,6 +249,10 @@ static int set_opt(struct tr_opts *o, int c, const char *a)
 	case O_DATE: o->date = a; return strlen(a) < QNET_DATE_MAX ? 0 : -1;
 	case O_ALL: o->whole = 1; return 0;
 	case O_QUIET: o->quiet = 1; return 0;
+	case O_NOCHAIN: o->no_chain = 1; return 0;
+	case O_NORNORM: o->no_reward_norm = 1; return 0;
+	case O_ALALPHA: if (num(a, 0, 0.99, &d) < 0) return -1; o->al_alpha = (float)d; return 0;
+	case O_LREND: if (num(a, 1e-9, 1, &d) < 0) return -1; o->lr_end = (float)d; return 0;
 	case O_SPLIT: return num(a, 0.01, 0.99, &o->split);
 	case O_LAMBDA: return num(a, 0, 1e9, &o->lambda);
 	case O_MU: return num(a, 0, 1e9, &o->mu);
@@ -248,6 +275,7 @@ static int set_opt(struct tr_opts *o, int c, const char *a)
 	case O_SEED: o->seed = u; return 0;
 	case O_BATCH: o->batch = (unsigned)u; return u >= 1 && u <= 4096 ? 0 : -1;
 	case O_TARGET: o->target_every = (unsigned)u; return u >= 1 ? 0 : -1;
+	case O_TRAINEVERY: o->train_every = (unsigned)u; return u >= 1 && u <= 1000 ? 0 : -1;
 	case O_REPLAY: o->replay = (unsigned long)u; return u >= 1 && u <= 10000000 ? 0 : -1;
 	case O_EPSDECAY: o->eps_decay = (unsigned long)u; return 0;
 	case O_WARMUP: o->warmup = (unsigned long)u; return 0;

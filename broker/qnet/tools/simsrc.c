@@ -7,6 +7,7 @@
  *
  * Not here: training or evaluation (cmd_*.c).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,21 @@ static int q_step(void *ctx, unsigned a, float *reward, float *next, uint64_t *n
 	return sim_step(ctx, a, reward, next, next_mask, done, err);
 }
 
-void tr_qnet_env(struct qnet_env *q, sim_env *env)
+/* The chain of the pending decision: its workload class. */
+static unsigned q_chain(void *ctx)
 {
+	const struct sim_decision *d = sim_current(ctx);
+
+	return d != NULL ? d->req->cls : 0;
+}
+
+void tr_qnet_env(struct qnet_env *q, sim_env *env, int chained)
+{
+	memset(q, 0, sizeof(*q));
+	if (chained) {
+		q->chain = q_chain;
+		q->nchains = sim_env_trace(env)->ncls;
+	}
 	q->ctx = env;
 	q->state_dim = SIM_STATE_DIM;
 	q->num_actions = sim_num_actions(env);
@@ -174,4 +188,34 @@ void tr_date(char *buf, size_t cap, const char *given)
 	}
 	if (gmtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, cap, "unknown");
+}
+
+int tr_reward_stats(sim_env *env, uint64_t seed, double *mean, double *sd, struct eph_err *err)
+{
+	struct sim_vpa_ctx v;
+	float st[SIM_STATE_DIM], r = 0;
+	uint64_t mask = 0;
+	double sum = 0, sum2 = 0;
+	size_t n = 0;
+	unsigned a;
+	int done = 0, rc;
+
+	rc = sim_vpa_init(&v, sim_env_trace(env)->ncls, 0, err);
+	if (rc < 0)
+		return rc;
+	rc = sim_reset(env, seed, st, &mask, err);
+	while (rc == 0 && !done) {
+		rc = sim_policy_vpa(&v, sim_current(env), &a, err);
+		if (rc == 0)
+			rc = sim_step(env, a, &r, st, &mask, &done, err);
+		sum += r;
+		sum2 += (double)r * r;
+		n++;
+	}
+	sim_vpa_free(&v);
+	if (rc < 0)
+		return rc;
+	*mean = sum / (double)n;
+	*sd = sqrt(fmax(sum2 / (double)n - *mean * *mean, 0.0));
+	return 0;
 }

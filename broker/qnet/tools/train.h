@@ -33,7 +33,9 @@ struct tr_opts {
 	unsigned hidden;
 	uint64_t seed;
 	float lr, gamma, reward_scale;
-	unsigned batch, target_every;
+	unsigned batch, target_every, train_every;
+	float lr_end, al_alpha;
+	int no_chain, no_reward_norm;
 	unsigned long replay, eps_decay, warmup;
 	/* files */
 	const char *in, *out, *model, *transitions, *init, *csv, *png, *date;
@@ -56,8 +58,15 @@ void tr_sim_free(struct tr_sim *s);
 /* A new env over t with s->cfg (episode_len as given). */
 int tr_sim_env(sim_env **out, const struct tr_sim *s, const struct sim_trace *t,
 	       size_t episode_len, struct eph_err *err);
-/* qnet's view of a sim env. */
-void tr_qnet_env(struct qnet_env *q, sim_env *env);
+/* qnet's view of a sim env; chained: one chain per workload class. */
+void tr_qnet_env(struct qnet_env *q, sim_env *env, int chained);
+/*
+ * Mean and standard deviation of the per-decision reward of the VPA-style
+ * baseline over one episode of env (the reward normalisation of training:
+ * a reference policy's rewards, not the random policy's, whose OOM
+ * penalties would dwarf the differences between good actions).
+ */
+int tr_reward_stats(sim_env *env, uint64_t seed, double *mean, double *sd, struct eph_err *err);
 /* Model norm <-> sim norm, action tables. */
 void tr_norm_to_sim(const qnet_model *m, struct sim_norm *n);
 int tr_actions_from_sim(qnet_model *m, const sim_env *env, struct eph_err *err);

@@ -111,8 +111,16 @@ void sim_norm_fit(struct sim_norm *nm, const float *states, size_t n)
 		}
 		sd = n ? sqrt(v / (double)n) : 0;
 		nm->mean[j] = (float)m;
-		/* A constant feature in training may still vary in serving. */
-		nm->scale[j] = sd > 1e-6 ? (float)(1.0 / sd) : 1.0f;
+		/*
+		 * At least SIM_NORM_MIN_SD raw units per normalised unit: a feature
+		 * that hardly varies over the fitting episode (Bitbrains: every
+		 * window lasts 3600 s, so log10 duration and log1p seconds since
+		 * the class's previous arrival move by 1e-4) would otherwise be
+		 * blown up 10^4 times, the network would learn its noise (one
+		 * second of arrival jitter), and no 8-bit input can carry that.
+		 * A constant feature in training may still vary in serving.
+		 */
+		nm->scale[j] = (float)(1.0 / (sd > SIM_NORM_MIN_SD ? sd : SIM_NORM_MIN_SD));
 	}
 }
 

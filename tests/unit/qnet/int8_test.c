@@ -18,7 +18,8 @@ static int32_t clampi(int64_t v, int32_t lo, int32_t hi)
 	return v < lo ? lo : v > hi ? hi : (int32_t)v;
 }
 
-/* docs/qnet-model-format.md, literally: int32 accumulators, requantize, clamp. */
+/* docs/qnet-model-format.md, literally: int32 accumulators, requantize, clamp
+ * (int8 hidden activations, int32 output). */
 static void reference(const qnet_model *m, const float *x, int32_t *out)
 {
 	int32_t a[QNET_MAX_WIDTH], b[QNET_MAX_WIDTH];
@@ -42,7 +43,7 @@ static void reference(const qnet_model *m, const float *x, int32_t *out)
 				acc += (int64_t)q->w[(size_t)o * q->in + i] * (a[i] - q->in_zp);
 			v = qnet_mul_by_quantized_multiplier(clampi(acc, INT32_MIN, INT32_MAX),
 							      q->mult[o], q->shift[o]);
-			b[o] = last ? clampi((int64_t)v + q->out_zp, INT16_MIN, INT16_MAX) :
+			b[o] = last ? clampi((int64_t)v + q->out_zp, INT32_MIN, INT32_MAX) :
 				      clampi((int64_t)v + q->out_zp, q->out_zp > -128 ? q->out_zp : -128,
 					     127);
 		}

@@ -127,6 +127,7 @@ static int chain_step(void *ctx, unsigned a, float *reward, float *next, uint64_
 void tiny_chain_env(struct qnet_env *env, struct tiny_chain *c)
 {
 	memset(c, 0, sizeof(*c));
+	memset(env, 0, sizeof(*env)); /* no chains: consecutive decisions link */
 	env->ctx = c;
 	env->state_dim = CHAIN_STATES;
 	env->num_actions = CHAIN_ACTIONS;
@@ -198,6 +199,7 @@ static int bandit_step(void *ctx, unsigned a, float *reward, float *next, uint64
 void tiny_bandit_env(struct qnet_env *env, struct tiny_bandit *b)
 {
 	memset(b, 0, sizeof(*b));
+	memset(env, 0, sizeof(*env));
 	env->ctx = b;
 	env->state_dim = BANDIT_DIM;
 	env->num_actions = BANDIT_ACTIONS;
