@@ -396,6 +396,23 @@ struct store_transition {
 	struct store_blob model_hash;
 	const char *usage;
 };
+/*
+ * The newest outcomes of one class (decisions of the class that have an
+ * outcome), newest first, at most limit: what the broker's Q-network
+ * featurizes as the class's usage history (api_qstate.c). Walks the
+ * decisions_class index backwards, so the cost is bounded by limit plus
+ * the class's decisions still without an outcome.
+ */
+struct store_class_outcome {
+	int64_t decision_id;
+	int64_t at;               /* when the outcome was recorded */
+	const char *usage;        /* observed usage, JSON text */
+	const char *env_attrs;    /* the environment's attrs JSON, NULL if none */
+};
+typedef int (*store_class_outcome_cb)(const struct store_class_outcome *o, void *ctx);
+int store_class_outcomes(store *st, const char *class, unsigned limit,
+			 store_class_outcome_cb cb, void *ctx, struct eph_err *err);
+
 /* Every complete transition, by class, then in time order. */
 typedef int (*store_transition_cb)(const struct store_transition *t, void *ctx);
 int store_decisions_foreach(store *st, store_transition_cb cb, void *ctx, struct eph_err *err);

@@ -19,20 +19,33 @@
  *   3 clearance / 4, 4 sensitivity / 3, 5 requester attribute confidence;
  *   the rest 0.
  *
- * Not here: the Q-network. broker/qnet has an int8 entry point
- * (qnet_int8_argmax) and a verified model file, but its state features
- * (live load, usage history: broker/sim) and its action table are not the
- * ones the API can fill yet; until an adapter maps them, the baseline
- * decides, even when a model is configured (it is loaded and verified so
- * that a bad file is refused at start).
+ * With a model (--qnet-model FILE) and broker/sim built in, the int8
+ * Q-network decides ("decider": "qnet-int8"): api_qstate.c fills the
+ * simulator's observation from live data, sim_featurize and the model's
+ * normalisation make the state (recorded, 32 floats, instead of the
+ * layout above), and qnet_int8_argmax picks among the model's actions
+ * whose simulator size maps to an allowed policy size. The decision
+ * records the model action's index and mask (over the model's action
+ * table: what offline training replays) and the model file's SHA-256.
+ * When no model action is allowed the baseline decides and says so
+ * ("baseline (no allowed qnet action)"); when the live state cannot be
+ * read, too ("baseline (qnet state unavailable)").
+ *
+ * Not here: gathering the state (api_qstate.c), recording (api_envs.c).
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api-envs.h"
 
 #ifdef API_HAVE_QNET
 #include "qnet.h"
+#endif
+#if defined(API_HAVE_QNET) && defined(API_HAVE_SIM)
+#include "sim.h"
+#define API_SERVE_QNET 1
+_Static_assert(SIM_STATE_DIM == STORE_STATE_DIM, "the store records the model's state");
 #endif
 
 static const struct api__size builtin_sizes[] = {
@@ -47,26 +60,28 @@ int api__decide_open(struct api *a, struct eph_err *err)
 {
 	if (a->cfg.qnet_model == NULL)
 		return 0;
-#ifdef API_HAVE_QNET
+#ifdef API_SERVE_QNET
 	{
-		qnet_model *m = NULL;
-		int rc = qnet_model_load_file(&m, a->cfg.qnet_model, err);
+		struct api__qserve *q = NULL;
+		int rc = api__qserve_open(&q, a->cfg.qnet_model, err);
 
 		if (rc < 0)
 			return eph_err_prefix(err, rc, "Q-network model %s", a->cfg.qnet_model);
-		a->qnet = m;
+		a->qnet = q;
+		memcpy(a->qnet_hash, api__qserve_hash(q), sizeof(a->qnet_hash));
 		return 0;
 	}
 #else
-	return eph_err_set(err, EPH_EUNSUPPORTED, "Q-network model %s: built without broker/qnet",
+	return eph_err_set(err, EPH_EUNSUPPORTED,
+			   "Q-network model %s: built without broker/qnet and broker/sim",
 			   a->cfg.qnet_model);
 #endif
 }
 
 void api__decide_close(struct api *a)
 {
-#ifdef API_HAVE_QNET
-	qnet_model_free(a->qnet);
+#ifdef API_SERVE_QNET
+	api__qserve_close(a->qnet);
 #endif
 	a->qnet = NULL;
 }
@@ -171,14 +186,22 @@ int api__envpol_load(struct api__envpol *out, const struct api__policy *p, struc
 	return 0;
 }
 
-int api__decide(struct api__decision *out, struct api *a, const struct api__envpol *pol,
-		const struct api__ask *ask, struct eph_err *err)
+static double mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* The requester's asked size: the smallest allowed size covering it. */
+static int baseline(struct api__decision *out, const struct api__envpol *pol,
+		    const struct api__ask *ask, struct eph_err *err)
 {
 	size_t i;
 	int best = -1;
 
-	(void)a;
-	memset(out, 0, sizeof(*out));
+	memset(out->state, 0, sizeof(out->state));
 	out->state[0] = (float)ask->vcpu_milli / 1000.0f;
 	out->state[1] = (float)ask->mem_mib / 1024.0f;
 	out->state[2] = (float)ask->duration_s / 3600.0f;
@@ -203,8 +226,93 @@ int api__decide(struct api__decision *out, struct api *a, const struct api__envp
 				   ask->vcpu_milli, ask->mem_mib, pol->max_vcpu_milli,
 				   pol->max_mem_mib);
 	out->action = (unsigned)best;
+	out->qaction = (unsigned)best;
+	out->mask = pol->mask;
 	out->count = 1;
 	out->prewarm = 0;
 	out->decider = "baseline";
 	return 0;
+}
+
+#ifdef API_SERVE_QNET
+/* 1: decided; 0: no allowed action or no state (why in out->decider). */
+static int by_qnet(struct api__decision *out, struct api *a, const struct api__envpol *pol,
+		   const struct api__ask *ask)
+{
+	struct api__qserve *q = a->qnet;
+	const qnet_model *m = api__qserve_model(q);
+	struct api__qmap map;
+	struct sim_obs obs;
+	struct eph_err err = {{0}};
+	struct timespec now;
+	const struct qnet_action *act;
+	unsigned i;
+	uint8_t sens;
+	float sconf;
+
+	api__qstate_sens(&sens, &sconf, ask);
+	api__qstate_map(&map, m, pol, sens == SIM_SENS_HIGH);
+	if (map.mask == 0) {
+		out->decider = "baseline (no allowed qnet action)";
+		return 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (api__qstate_obs(&obs, a, q, &map, ask,
+			    (double)now.tv_sec + (double)now.tv_nsec / 1e9, &err) < 0) {
+		api__log(a, API_LOG_WARN, "qnet", "state: %s", err.msg);
+		out->decider = "baseline (qnet state unavailable)";
+		return 0;
+	}
+	api__qstate_features(out->state, &obs, qnet_model_norm_mean(m), qnet_model_norm_scale(m));
+	if (qnet_int8_argmax(m, out->state, map.mask, &i, &err) < 0) {
+		api__log(a, API_LOG_WARN, "qnet", "argmax: %s", err.msg);
+		out->decider = "baseline (qnet state unavailable)";
+		return 0;
+	}
+	act = qnet_model_action_at(m, i);
+	out->action = (unsigned)map.psize[i];
+	out->qaction = i;
+	out->mask = map.mask;
+	out->count = act->count;
+	out->prewarm = act->prewarm;
+	out->decider = "qnet-int8";
+	out->by_model = 1;
+	return 1;
+}
+#endif
+
+int api__decide(struct api__decision *out, struct api *a, const struct api__envpol *pol,
+		const struct api__ask *ask, struct eph_err *err)
+{
+	double t0 = mono_us();
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+#ifdef API_SERVE_QNET
+	if (a->qnet != NULL) {
+		const char *why;
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		rc = by_qnet(out, a, pol, ask);
+		/* the simulator counts an arrival after its decision */
+		api__qstate_arrival(a->qnet, ask->cls,
+				    (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+		if (rc == 1) {
+			out->decide_us = mono_us() - t0;
+			return 0;
+		}
+		why = out->decider;
+		rc = baseline(out, pol, ask, err);
+		if (rc == 0)
+			out->decider = why;
+		out->decide_us = mono_us() - t0;
+		return rc;
+	}
+#else
+	(void)a;
+#endif
+	rc = baseline(out, pol, ask, err);
+	out->decide_us = mono_us() - t0;
+	return rc;
 }

@@ -132,7 +132,10 @@ static int from_claims(struct who *w, struct api__req *r, const struct wire_env_
 	w->ask.duration_s = c.app.duration_s;
 	w->ask.clearance = c.clearance;
 	w->ask.sensitivity = (unsigned)c.sensitivity;
+	w->ask.has_sensitivity = 1;
 	w->ask.confidence = confidence_of(a, "issuer");
+	snprintf(w->ask.role, sizeof(w->ask.role), "%s", c.role);
+	snprintf(w->ask.app_class, sizeof(w->ask.app_class), "%s", c.app.cls);
 	add_attr(w, a, "user_id", c.sub, "issuer");
 	add_attr(w, a, "issuer", c.iss, "issuer");
 	add_attr(w, a, "role", c.role, "issuer");
@@ -186,8 +189,30 @@ static int from_ref_env(struct who *w, struct api__req *r, const struct wire_env
 	w->ask.mem_mib = (uint32_t)json_integer_value(json_object_get(ask, "mem_mib"));
 	w->ask.duration_s = (uint32_t)json_integer_value(json_object_get(ask, "duration_s"));
 	w->ask.confidence = confidence_of(r->api, "hardware_stale");
-	if (json_is_array(arr))
+	if (json_is_array(arr)) {
+		static const char *const sens[] = {"public", "internal", "confidential", "secret"};
+		size_t i, k;
+		json_t *it;
+
 		json_array_extend(w->attrs, arr);
+		/* the decider's role and sensitivity: the ones the parent was given */
+		json_array_foreach(arr, i, it) {
+			const char *n = json_string_value(json_object_get(it, "name"));
+			const char *v = json_string_value(json_object_get(it, "value"));
+
+			if (n == NULL || v == NULL)
+				continue;
+			if (strcmp(n, "role") == 0)
+				snprintf(w->ask.role, sizeof(w->ask.role), "%s", v);
+			else if (strcmp(n, "app_class") == 0)
+				snprintf(w->ask.app_class, sizeof(w->ask.app_class), "%s", v);
+			for (k = 0; strcmp(n, "data_sensitivity") == 0 && k < 4; k++)
+				if (strcmp(v, sens[k]) == 0) {
+					w->ask.sensitivity = (unsigned)k;
+					w->ask.has_sensitivity = 1;
+				}
+		}
+	}
 	add_attr(w, r->api, "ref_env", q->ref_env, "hardware_stale");
 	json_decref(doc);
 	store_env_free(e);
@@ -256,9 +281,13 @@ static int admit(struct api__req *r, struct who *w, const struct api__envpol *po
 	sd.class = w->cls;
 	sd.at = now;
 	memcpy(sd.state, d->state, sizeof(sd.state));
-	sd.action = d->action;
-	sd.mask = pol->mask;
+	sd.action = d->qaction;
+	sd.mask = d->mask;
 	sd.policy = pol_s;
+	if (d->by_model) {
+		sd.model_hash.p = a->qnet_hash;
+		sd.model_hash.len = sizeof(a->qnet_hash);
+	}
 	rc = store_decision_record(&decision_id, a->st, &sd, &err);
 	if (rc < 0)
 		goto out;
@@ -337,11 +366,18 @@ void api__envs_create(struct api__req *r)
 	}
 	if (why[0] != '\0')
 		api__log(r->api, API_LOG_INFO, "policy", "%s", why);
+	w.ask.cls = w.cls;
 	rc = api__decide(&d, r->api, &pol, &w.ask, &err);
 	if (rc < 0) {
 		api__refuse_rc(r, rc, "policy", &err);
 		goto out;
 	}
+	if (r->api->qnet != NULL)
+		api__log(r->api, API_LOG_INFO, "decision",
+			 "class %s: %s chose size %s count %u prewarm %u (action %u, mask 0x%llx) "
+			 "in %.0f us",
+			 w.cls, d.decider, pol.sizes[d.action].name, d.count, d.prewarm,
+			 d.qaction, (unsigned long long)d.mask, d.decide_us);
 	admit(r, &w, &pol, &d, why);
 out:
 	json_decref(w.attrs);

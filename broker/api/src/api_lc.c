@@ -39,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api-envs.h"
 #include "api-lc.h"
 #include "driver.h"
 #include "lifecycle.h"
@@ -63,6 +64,7 @@ struct lc_cmd {
 struct lc_pool {
 	char key[WARMPOOL_CLASS_MAX + 1];
 	size_t target;
+	uint32_t vcpu_milli, mem_mib; /* its members' size (api__lc_warm) */
 };
 
 struct api__lc {
@@ -255,7 +257,10 @@ static void pool_want(struct api__lc *l, const char *key, const struct driver_sp
 		if (target == 0 || free_slot == LC_POOLS)
 			return;
 		i = free_slot;
+		/* under mu: the loop thread reads the table (api__lc_warm) */
+		pthread_mutex_lock(&l->mu);
 		snprintf(l->pools[i].key, sizeof(l->pools[i].key), "%s", key);
+		pthread_mutex_unlock(&l->mu);
 	}
 	tmpl.env_id = NULL;
 	if (warmpool_set_class(l->wp, key, &tmpl, LC_POOL_TTL_MS, &err) < 0) {
@@ -265,7 +270,58 @@ static void pool_want(struct api__lc *l, const char *key, const struct driver_sp
 	if (l->pools[i].target != target)
 		lc_log(l, API_LOG_INFO, "warm pool", "%s: keep %zu idle (was %zu)", key, target,
 		       l->pools[i].target);
+	pthread_mutex_lock(&l->mu);
 	l->pools[i].target = target;
+	l->pools[i].vcpu_milli = sp->vcpu_milli;
+	l->pools[i].mem_mib = (uint32_t)sp->mem_mib;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/*
+ * The decider's view of the warm pools (loop thread; api-envs.h). A class's
+ * pools are the keys pool_key() makes for it: its sanitized first 14 bytes
+ * then "-" (a class whose name is another's plus "-..." would be counted
+ * with it: pool keys do not keep more).
+ */
+void api__lc_warm(struct api *a, const char *cls, struct api__warm *out)
+{
+	struct api__lc *l = a->lc;
+	char pre[WARMPOOL_CLASS_MAX + 1];
+	size_t i, n = 0, best = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (l == NULL || l->wp == NULL || cls == NULL)
+		return;
+	for (i = 0; cls[i] && i < 14; i++) {
+		char ch = cls[i];
+
+		pre[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+					   (ch >= '0' && ch <= '9')
+				   ? ch
+				   : '-';
+	}
+	pre[n++] = '-';
+	pre[n] = '\0';
+	pthread_mutex_lock(&l->mu);
+	for (i = 0; i < LC_POOLS; i++) {
+		const struct lc_pool *p = &l->pools[i];
+		size_t have;
+
+		if (p->key[0] == '\0' || p->target == 0)
+			continue;
+		out->total += (unsigned)p->target;
+		if (strncmp(p->key, pre, n) != 0)
+			continue;
+		have = warmpool_size(l->wp, p->key);
+		out->cls_target += (unsigned)p->target;
+		out->cls_ready += (unsigned)(have < p->target ? have : p->target);
+		if (p->target > best) {
+			best = p->target;
+			out->vcpu_milli = p->vcpu_milli;
+			out->mem_mib = p->mem_mib;
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* Idle time: one member more for the first pool below its target. */

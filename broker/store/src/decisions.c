@@ -200,3 +200,35 @@ int store_decisions_foreach(store *st, store_transition_cb cb, void *ctx, struct
 	store__q_finish(&q);
 	return rc;
 }
+
+int store_class_outcomes(store *st, const char *class, unsigned limit,
+			 store_class_outcome_cb cb, void *ctx, struct eph_err *err)
+{
+	static const char what[] = "reading a class's outcomes";
+	struct store_class_outcome o;
+	struct store__q q;
+	int rc;
+
+	rc = store__q_prepare(&q, st,
+			      "SELECT d.id, o.at, o.usage, e.attrs FROM decisions AS d "
+			      "JOIN outcomes AS o ON o.decision_id = d.id "
+			      "LEFT JOIN environments AS e ON e.id = d.env_id "
+			      "WHERE d.class = ? ORDER BY d.at DESC, d.id DESC LIMIT ?",
+			      what, err);
+	if (rc < 0)
+		return rc;
+	store__q_text(&q, class);
+	store__q_int(&q, (int64_t)limit);
+	while ((rc = store__q_step(&q, err)) > 0) {
+		memset(&o, 0, sizeof(o));
+		o.decision_id = sqlite3_column_int64(q.stmt, 0);
+		o.at = sqlite3_column_int64(q.stmt, 1);
+		o.usage = store__col_text(q.stmt, 2);
+		o.env_attrs = store__col_text(q.stmt, 3);
+		rc = cb(&o, ctx);
+		if (rc != 0)
+			break;
+	}
+	store__q_finish(&q);
+	return rc;
+}
