@@ -12,12 +12,15 @@
  * Python's re.match does; compiled as POSIX extended expressions, so
  * Python-only syntax such as \d or (?:...) is refused at load time). The
  * other keylime keys are accepted and ignored: keyrings and ima-buf entries
- * are not appraised by Ephemera.
+ * are not appraised by Ephemera. An exclude with unbalanced parentheses, or
+ * whose compiled form would be too large (stacked or nested repetitions,
+ * see regex_size), is refused before regcomp sees it.
  *
  * Not here: walking the measurement list (appraise.c).
  */
 #include "appraise-priv.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +102,106 @@ static int add_pairs(appraise_refs *refs, const json_t *digests, struct eph_err 
 	return 0;
 }
 
+/*
+ * An estimate of the size of the parse tree glibc's regcomp builds for pat,
+ * saturating at EXCL_MAX_NODES + 1. regcomp copies the repeated
+ * subexpression for '+' (x+ = x x*) and for each bound of an interval
+ * (x{2,4} = x x x? x?), so stacked or nested repetitions ("a+++...",
+ * "((a+)+)+...", "(a{99}){99}") grow it exponentially: the fuzzer found a
+ * 120-byte allowlist that made regcomp allocate more than 2 GiB. Adjacent
+ * repetition operators ("a**", "()+++"; undefined in POSIX EREs) are
+ * refused outright: over an empty subexpression they cost regcomp
+ * exponential time without growing the tree. Returns ULONG_MAX for
+ * unbalanced parentheses, which would otherwise escape the "^(...)" the
+ * pattern is wrapped in (an exclude "a)|(.*" would match every path).
+ */
+#define EXCL_MAX_NODES 4096u
+#define EXCL_MAX_DEPTH 64
+#define EXCL_UNBALANCED ULONG_MAX
+
+static unsigned long sat(unsigned long v)
+{
+	return v > EXCL_MAX_NODES ? EXCL_MAX_NODES + 1 : v;
+}
+
+static unsigned long regex_size(const char *p)
+{
+	unsigned long open[EXCL_MAX_DEPTH], cur = 0, last = 0, m, n;
+	unsigned depth = 0;
+	int quant = 0; /* the previous token was a repetition operator */
+	char *end;
+
+	while (*p != '\0' && cur <= EXCL_MAX_NODES) {
+		char c = *p++;
+
+		if (c == '*' || c == '?' || c == '+' || (c == '{' && *p >= '0' && *p <= '9')) {
+			if (quant)
+				return EXCL_MAX_NODES + 1;
+			quant = 1;
+		} else {
+			quant = 0;
+		}
+		if (c == ')' && depth == 0)
+			return EXCL_UNBALANCED;
+		if (c == '(') {
+			if (depth == EXCL_MAX_DEPTH)
+				return EXCL_MAX_NODES + 1;
+			open[depth++] = cur;
+			cur = last = 0;
+		} else if (c == ')' && depth > 0) {
+			last = sat(cur + 1);
+			cur = sat(open[--depth] + last);
+		} else if (c == '|') {
+			cur = sat(cur + 1);
+			last = 0;
+		} else if (c == '*' || c == '?') {
+			cur = sat(cur + 1);
+			last = sat(last + 1);
+		} else if (c == '+') {
+			cur = sat(cur + last + 1);
+			last = sat(2 * last + 1);
+		} else if (c == '{' && *p >= '0' && *p <= '9') {
+			m = strtoul(p, &end, 10);
+			n = m + 1; /* x{m,} = m copies and a star */
+			if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+				n = strtoul(end + 1, &end, 10);
+			else if (*end == ',')
+				end++;
+			if (*end == '}')
+				p = end + 1;
+			n = sat(n > m ? n : m);
+			cur = sat(cur + sat(last * (n > 0 ? n - 1 : 0)) + 1);
+			last = sat(last * n + 1);
+		} else {
+			if (c == '\\' && *p != '\0') {
+				p++;
+			} else if (c == '[') {
+				/* One atom: [^]...], with [:class:], [.x.], [=x=] inside. */
+				if (*p == '^')
+					p++;
+				if (*p == ']')
+					p++;
+				while (*p != '\0' && *p != ']') {
+					if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+						const char *q = strchr(p + 2, p[1]);
+
+						p = q != NULL && q[1] == ']' ? q + 2 : p + 1;
+					} else {
+						p++;
+					}
+				}
+				if (*p == ']')
+					p++;
+			}
+			cur = sat(cur + 1);
+			last = 1;
+		}
+	}
+	if (cur <= EXCL_MAX_NODES && depth > 0)
+		return EXCL_UNBALANCED;
+	return cur;
+}
+
 static int add_excludes(appraise_refs *refs, const json_t *ex, struct eph_err *err)
 {
 	size_t i;
@@ -111,12 +214,23 @@ static int add_excludes(appraise_refs *refs, const json_t *ex, struct eph_err *e
 		return eph_err_set(err, EPH_ENOMEM, "IMA allowlist: out of memory");
 	json_array_foreach(ex, i, e) {
 		char pat[1024];
+		unsigned long size;
 		int r;
 
 		if (!json_is_string(e) || json_string_length(e) > sizeof(pat) - 8)
 			return eph_err_set(err, EPH_EFORMAT,
 					   "IMA allowlist: excludes[%zu]: expected a regular expression",
 					   i);
+		size = regex_size(json_string_value(e));
+		if (size == EXCL_UNBALANCED)
+			return eph_err_set(err, EPH_EFORMAT,
+					   "IMA allowlist: excludes[%zu] \"%.64s\": unbalanced parentheses",
+					   i, json_string_value(e));
+		if (size > EXCL_MAX_NODES)
+			return eph_err_set(err, EPH_EFORMAT,
+					   "IMA allowlist: excludes[%zu] \"%.64s\": too complex "
+					   "(repetitions stacked or expanding past %u nodes)",
+					   i, json_string_value(e), EXCL_MAX_NODES);
 		snprintf(pat, sizeof(pat), "^(%s)", json_string_value(e));
 		r = regcomp(&refs->excl[refs->nexcl], pat, REG_EXTENDED | REG_NOSUB);
 		if (r != 0) {
