@@ -112,8 +112,10 @@ for sub in alice bob dave erin frank; do
 	[ -n "$id" ] || continue
 	agent=$(sql "SELECT id FROM agents WHERE env_id='$id'")
 	verdicts=$(sql "SELECT count(*) FROM attestations WHERE agent_id='$agent' AND accepted=1")
-	echo "   $sub: env ${id:0:8} running; agent ${agent:0:8} bound by its vTPM EK; $verdicts attestation(s) accepted"
+	how=$(grep "provisioning: $id" "$work/broker.log" | grep -o 'via [a-z]*: [a-z]*' | head -1)
+	echo "   $sub: env ${id:0:8} running ($how); agent ${agent:0:8} bound by its vTPM EK; $verdicts attestation(s) accepted"
 done
+grep "warm pool" "$work/broker.log" | grep "keep" | sed 's/^[^ ]* [A-Z]* /   broker: /' | cut -c1-120 | head -4
 grep -m1 "agent bound" "$work/broker.log" | sed 's/^[^ ]* /   broker: /' | cut -c1-170
 grep -m1 "attestation accepted" "$work/broker.log" | sed 's/^[^ ]* /   broker: /' | cut -c1-170
 agent=$(sql "SELECT id FROM agents WHERE env_id='${env_of[alice]}'")
@@ -153,8 +155,24 @@ for sub in erin frank; do
 done
 
 echo
+echo "-- a later request of a class the Q-network pre-warmed: a claim, not a creation"
+"$build/broker/cwt/ephemera-token" mint --key "$ISSUER_KEY" --iss idp --sub gina \
+	--role developer --clearance 2 --sensitivity internal --vcpu 250 --mem 128 \
+	--duration 60 --ttl 600 --class developer -o "$work/gina.cwt"
+t0=$(date +%s%N)
+ctl --json env create --token "$work/gina.cwt" >"$work/gina.json"
+env_of[gina]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["env_id"])' "$work/gina.json")
+deadline=$((SECONDS + 30))
+until [ "$(sql "SELECT state FROM environments WHERE id='${env_of[gina]}'")" = running ]; do
+	[ $SECONDS -lt $deadline ] || { echo "demo-envs.sh: gina's environment did not come up" >&2; grep "${env_of[gina]}" "$work/broker.log" >&2; exit 1; }
+	sleep 0.05
+done
+echo "   gina: running $((($(date +%s%N) - t0) / 1000000)) ms after the request:"
+grep "provisioning: ${env_of[gina]}" "$work/broker.log" | sed 's/^[^ ]* [A-Z]* /   broker: /' | cut -c1-190
+
+echo
 echo "-- the others are done: delete them"
-for sub in alice bob; do
+for sub in alice bob gina; do
 	id=${env_of[$sub]}
 	ctl env delete "$id" >/dev/null
 	until [ "$(sql "SELECT state FROM environments WHERE id='$id'")" = destroyed ]; do sleep 0.2; done
@@ -163,7 +181,7 @@ done
 
 echo
 echo "== summary"
-echo "   requests: $n_req; environments made: ${#env_of[@]}; refused by policy: $((n_req - ${#env_of[@]}))"
+echo "   requests: $((n_req + 1)); environments made: ${#env_of[@]}; refused by policy: $((n_req + 1 - ${#env_of[@]}))"
 sql "SELECT '   ended by ' || why || ': ' || count(*) FROM (SELECT CASE WHEN reason LIKE 'drift%'
      THEN 'drift' ELSE reason END AS why FROM env_transitions WHERE to_state = 'destroyed')
      GROUP BY why ORDER BY why"
