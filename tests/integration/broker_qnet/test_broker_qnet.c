@@ -160,7 +160,7 @@ static void check_qnet(const struct rec *r, const char *want_hash)
 
 Test(broker_qnet, decides_with_the_default_model, .fini = ef_teardown)
 {
-	char hash[65], id[STORE_ID_SIZE], first[STORE_ID_SIZE];
+	char hash[65], id[STORE_ID_SIZE], first[STORE_ID_SIZE], ids[5][STORE_ID_SIZE];
 	struct rec r;
 	double us[16], sum = 0, mx = 0;
 	unsigned i, n, prewarm = 0;
@@ -190,10 +190,31 @@ Test(broker_qnet, decides_with_the_default_model, .fini = ef_teardown)
 	/* more arrivals of the class: the rate and warm features move */
 	for (i = 0; i < 5; i++) {
 		cr_assert_eq(ef_env_create(id, "alice", 3, 60), 0, "%s", ef_log());
+		memcpy(ids[i], id, sizeof(ids[i]));
 		read_decision(&r, id);
 		check_qnet(&r, hash);
 		cr_log_info("request %u: action %u size %s count %u prewarm %u", i + 2, r.action,
 			    r.size, r.count, r.prewarm);
+	}
+	/* every one comes up, claimed pool members too: their agents name the
+	 * member, and the broker binds them by their vTPM EK */
+	for (i = 0; i < 5; i++) {
+		int s = ef_wait_state(ids[i], STORE_ENV_RUNNING, 60000);
+
+		cr_assert_eq(s, STORE_ENV_RUNNING, "request %u is %d, not running: %s", i + 2, s,
+			     ef_log());
+	}
+	{
+		const char *p = ef_log();
+		unsigned claims = 0;
+
+		while ((p = strstr(p, "warm, claimed pool member")) != NULL) {
+			claims++;
+			p++;
+		}
+		cr_log_info("%u of 6 environments were warm-pool claims", claims);
+		if (prewarm > 0)
+			cr_assert_gt(claims, 0, "a pool was filled but nothing claimed: %s", ef_log());
 	}
 	n = decide_times(us, 16);
 	cr_assert_eq(n, 6, "one decision line per request: %s", ef_log());
