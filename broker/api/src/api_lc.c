@@ -22,7 +22,8 @@
  * agent uses vsock): the socket is a file, visible through the sandbox's
  * shared file system, not a route.
  *
- * Binding an agent to its environment (api__lc_bind): the agent says which
+ * Binding an agent to its environment (api__lc_bind, api_lcbind.c; the warm
+ * pools are api_lcpool.c): the agent says which
  * environment it is (hostname); the broker believes it only when the EK
  * certificate it registered with is the one the driver provisioned in that
  * environment's vTPM, byte for byte. Activation then proves the AK lives
@@ -40,62 +41,10 @@
 #include <time.h>
 
 #include "api-envs.h"
-#include "api-lc.h"
-#include "driver.h"
-#include "lifecycle.h"
-#include "warmpool.h"
-#include "wire.h"
+#include "api-lcpriv.h"
 
-enum lc_kind { LC_PROVISION, LC_ATTESTED, LC_DELETE };
 
-struct lc_cmd {
-	struct lc_cmd *next;
-	enum lc_kind kind;
-	char env[STORE_ID_SIZE];
-	int ok;
-	int64_t decision;
-	char reason[WIRE_MAX_TEXT];
-};
-
-#define LC_ARGV_MAX 24
-#define LC_POOLS 16            /* warm pool classes with a target */
-#define LC_POOL_TTL_MS 600000u /* an idle member older than this is dropped */
-
-struct lc_pool {
-	char key[WARMPOOL_CLASS_MAX + 1];
-	size_t target;
-	uint32_t vcpu_milli, mem_mib; /* its members' size (api__lc_warm) */
-};
-
-struct api__lc {
-	pthread_t th;
-	int started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct lc_cmd *head, *tail;
-	int stop;
-	store *st;
-	lifecycle *lc;
-	struct driver *drv;
-	api_log_fn log;
-	void *log_ctx;
-	unsigned tick_ms;
-	unsigned pids_max;
-	char pin[128];
-	char *argv[LC_ARGV_MAX];
-	char period[24];
-	struct warmpool *wp;
-	struct lc_pool pools[LC_POOLS];
-	int disks;              /* at-rest data disks: the driver can release keys */
-	uint8_t master[32];     /* their master secret (api_diskkey.c) */
-};
-
-#define LC_DISK_MIB 64 /* the at-rest data disk of an environment */
-
-static void lc_log(struct api__lc *l, enum api_log_level level, const char *what,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void lc_log(struct api__lc *l, enum api_log_level level, const char *what,
+void api__lc_log(struct api__lc *l, enum api_log_level level, const char *what,
 		   const char *fmt, ...)
 {
 	char why[512];
@@ -119,7 +68,7 @@ static void push(struct api__lc *l, enum lc_kind kind, const char *env, int ok,
 	struct lc_cmd *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
-		lc_log(l, API_LOG_ERROR, "lifecycle", "out of memory: %s dropped", env);
+		api__lc_log(l, API_LOG_ERROR, "lifecycle", "out of memory: %s dropped", env);
 		return;
 	}
 	c->kind = kind;
@@ -204,159 +153,6 @@ static int spec_of(struct driver_spec *sp, const struct store_env *e, unsigned p
 	return rc;
 }
 
-/*
- * The warm pool an environment draws from: its class and size, as
- * "<class>-<size>" in [A-Za-z0-9-] (members are made with the size's limits,
- * so only the same size can claim them). 0, or -1 without a usable name.
- */
-static int pool_key(char key[WARMPOOL_CLASS_MAX + 1], const struct store_env *e)
-{
-	json_t *attrs = json_loads(e->attrs ? e->attrs : "", 0, NULL);
-	json_t *pol = json_loads(e->policy ? e->policy : "", 0, NULL);
-	const char *cls = json_string_value(json_object_get(attrs, "class"));
-	const char *size = json_string_value(json_object_get(pol, "size"));
-	char raw[2 * WARMPOOL_CLASS_MAX];
-	size_t i, n = 0;
-	int rc = -1;
-
-	if (cls && size && *cls && *size) {
-		snprintf(raw, sizeof(raw), "%.14s-%.8s", cls, size);
-		for (i = 0; raw[i] && n < WARMPOOL_CLASS_MAX; i++) {
-			char ch = raw[i];
-
-			key[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-						   (ch >= '0' && ch <= '9')
-					   ? ch
-					   : '-';
-		}
-		key[n] = '\0';
-		rc = n ? 0 : -1;
-	}
-	json_decref(attrs);
-	json_decref(pol);
-	return rc;
-}
-
-/* The Q-network's pre-warm choice for the pool: members to keep idle. */
-static void pool_want(struct api__lc *l, const char *key, const struct driver_spec *sp,
-		      size_t target)
-{
-	struct eph_err err = {{0}};
-	struct driver_spec tmpl = *sp;
-	size_t i, free_slot = LC_POOLS;
-
-	if (l->wp == NULL)
-		return;
-	for (i = 0; i < LC_POOLS; i++) {
-		if (strcmp(l->pools[i].key, key) == 0)
-			break;
-		if (l->pools[i].key[0] == '\0' && free_slot == LC_POOLS)
-			free_slot = i;
-	}
-	if (i == LC_POOLS) {
-		if (target == 0 || free_slot == LC_POOLS)
-			return;
-		i = free_slot;
-		/* under mu: the loop thread reads the table (api__lc_warm) */
-		pthread_mutex_lock(&l->mu);
-		snprintf(l->pools[i].key, sizeof(l->pools[i].key), "%s", key);
-		pthread_mutex_unlock(&l->mu);
-	}
-	tmpl.env_id = NULL;
-	if (warmpool_set_class(l->wp, key, &tmpl, LC_POOL_TTL_MS, &err) < 0) {
-		lc_log(l, API_LOG_WARN, "warm pool", "%s: %s", key, err.msg);
-		return;
-	}
-	if (l->pools[i].target != target)
-		lc_log(l, API_LOG_INFO, "warm pool", "%s: keep %zu idle (was %zu)", key, target,
-		       l->pools[i].target);
-	pthread_mutex_lock(&l->mu);
-	l->pools[i].target = target;
-	l->pools[i].vcpu_milli = sp->vcpu_milli;
-	l->pools[i].mem_mib = (uint32_t)sp->mem_mib;
-	pthread_mutex_unlock(&l->mu);
-}
-
-/*
- * The decider's view of the warm pools (loop thread; api-envs.h). A class's
- * pools are the keys pool_key() makes for it: its sanitized first 14 bytes
- * then "-" (a class whose name is another's plus "-..." would be counted
- * with it: pool keys do not keep more).
- */
-void api__lc_warm(struct api *a, const char *cls, struct api__warm *out)
-{
-	struct api__lc *l = a->lc;
-	char pre[WARMPOOL_CLASS_MAX + 1];
-	size_t i, n = 0, best = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (l == NULL || l->wp == NULL || cls == NULL)
-		return;
-	for (i = 0; cls[i] && i < 14; i++) {
-		char ch = cls[i];
-
-		pre[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-					   (ch >= '0' && ch <= '9')
-				   ? ch
-				   : '-';
-	}
-	pre[n++] = '-';
-	pre[n] = '\0';
-	pthread_mutex_lock(&l->mu);
-	for (i = 0; i < LC_POOLS; i++) {
-		const struct lc_pool *p = &l->pools[i];
-		size_t have;
-
-		if (p->key[0] == '\0' || p->target == 0)
-			continue;
-		out->total += (unsigned)p->target;
-		if (strncmp(p->key, pre, n) != 0)
-			continue;
-		have = warmpool_size(l->wp, p->key);
-		out->cls_target += (unsigned)p->target;
-		out->cls_ready += (unsigned)(have < p->target ? have : p->target);
-		if (p->target > best) {
-			best = p->target;
-			out->vcpu_milli = p->vcpu_milli;
-			out->mem_mib = p->mem_mib;
-		}
-	}
-	pthread_mutex_unlock(&l->mu);
-}
-
-/* Idle time: one member more for the first pool below its target. */
-static void pool_refill_one(struct api__lc *l)
-{
-	struct eph_err err = {{0}};
-	size_t i, have;
-
-	if (l->wp == NULL)
-		return;
-	for (i = 0; i < LC_POOLS; i++) {
-		if (l->pools[i].key[0] == '\0')
-			continue;
-		have = warmpool_size(l->wp, l->pools[i].key);
-		if (have >= l->pools[i].target)
-			continue;
-		if (warmpool_resize(l->wp, l->pools[i].key, have + 1, &err) < 0)
-			lc_log(l, API_LOG_WARN, "warm pool", "%s: %s", l->pools[i].key, err.msg);
-		else
-			lc_log(l, API_LOG_DEBUG, "warm pool", "%s: %zu of %zu idle", l->pools[i].key,
-			       have + 1, l->pools[i].target);
-		return;
-	}
-}
-
-static int pool_short(struct api__lc *l)
-{
-	size_t i;
-
-	for (i = 0; l->wp && i < LC_POOLS; i++)
-		if (l->pools[i].key[0] && warmpool_size(l->wp, l->pools[i].key) < l->pools[i].target)
-			return 1;
-	return 0;
-}
-
 static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 {
 	struct store_env *e = NULL;
@@ -368,12 +164,12 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 	int rc = store_env_get(&e, l->st, c->env, &err), warm = 0, disk = 0;
 
 	if (rc < 0) {
-		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s", c->env, err.msg);
+		api__lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s", c->env, err.msg);
 		return;
 	}
 	if (e->state != STORE_ENV_ADMITTED) {
 		/* deleted meanwhile, or already taken by another path */
-		lc_log(l, API_LOG_DEBUG, "provisioning skipped", "%s is %s", c->env,
+		api__lc_log(l, API_LOG_DEBUG, "provisioning skipped", "%s is %s", c->env,
 		       store_env_state_name(e->state));
 		goto out;
 	}
@@ -383,8 +179,8 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 
 		if (store_env_transition(l->st, c->env, STORE_ENV_ADMITTED, STORE_ENV_FAILED,
 					 err.msg, (int64_t)time(NULL), &e2) < 0)
-			lc_log(l, API_LOG_ERROR, "store", "%s: %s", c->env, e2.msg);
-		lc_log(l, API_LOG_ERROR, "provisioning refused", "%s", err.msg);
+			api__lc_log(l, API_LOG_ERROR, "store", "%s: %s", c->env, e2.msg);
+		api__lc_log(l, API_LOG_ERROR, "provisioning refused", "%s", err.msg);
 		goto out;
 	}
 	if (l->disks && at_rest(e)) {
@@ -396,13 +192,13 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 			sp.disk_key_len = sizeof(key);
 			disk = 1;
 		} else {
-			lc_log(l, API_LOG_ERROR, "provisioning", "%s: disk key: %s", c->env, err.msg);
+			api__lc_log(l, API_LOG_ERROR, "provisioning", "%s: disk key: %s", c->env, err.msg);
 		}
 	}
-	if (!disk && pool_key(pkey, e) == 0 && l->wp != NULL &&
+	if (!disk && api__lc_pool_key(pkey, e) == 0 && l->wp != NULL &&
 	    warmpool_claim(l->wp, handle, member, pkey, &err) == 0)
 		warm = 1;
-	lc_log(l, API_LOG_INFO, "provisioning",
+	api__lc_log(l, API_LOG_INFO, "provisioning",
 	       "%s: %u mCPU, %llu MiB, network %s, vTPM, via %s: %s %s", c->env,
 	       (unsigned)sp.vcpu_milli, (unsigned long long)sp.mem_mib,
 	       sp.net == DRIVER_NET_NONE ? "none" : "veth", l->drv->ops->name,
@@ -415,12 +211,12 @@ static void do_provision(struct api__lc *l, const struct lc_cmd *c)
 					&err);
 	explicit_bzero(key, sizeof(key));
 	if (pkey[0] && !disk)
-		pool_want(l, pkey, &sp, e->prewarm);
+		api__lc_pool_want(l, pkey, &sp, e->prewarm);
 	if (rc < 0)
-		lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s (%s)", c->env, err.msg,
+		api__lc_log(l, API_LOG_ERROR, "provisioning failed", "%s: %s (%s)", c->env, err.msg,
 		       last_reason_of(l, c->env, why, sizeof(why)));
 	else
-		lc_log(l, API_LOG_INFO, "environment attesting",
+		api__lc_log(l, API_LOG_INFO, "environment attesting",
 		       "%s: started; waiting for its agent's first attestation", c->env);
 out:
 	store_env_free(e);
@@ -461,7 +257,7 @@ static void log_end(struct api__lc *l, const char *env)
 	if (store_env_get(&e, l->st, env, &err) < 0)
 		return;
 	if (store_env_state_terminal(e->state))
-		lc_log(l, e->state == STORE_ENV_FAILED ? API_LOG_WARN : API_LOG_INFO,
+		api__lc_log(l, e->state == STORE_ENV_FAILED ? API_LOG_WARN : API_LOG_INFO,
 		       e->state == STORE_ENV_FAILED ? "environment failed" : "environment destroyed",
 		       "%s: %s", env, last_reason_of(l, env, why, sizeof(why)));
 	store_env_free(e);
@@ -482,9 +278,9 @@ static void release_disk(struct api__lc *l, const struct store_env *e)
 		rc = driver_release_disk(l->drv, e->handle, key, sizeof(key), &err);
 	explicit_bzero(key, sizeof(key));
 	if (rc < 0)
-		lc_log(l, API_LOG_ERROR, "disk key not released", "%s: %s", e->id, err.msg);
+		api__lc_log(l, API_LOG_ERROR, "disk key not released", "%s: %s", e->id, err.msg);
 	else
-		lc_log(l, API_LOG_INFO, "disk key released",
+		api__lc_log(l, API_LOG_INFO, "disk key released",
 		       "%s: attested, its encrypted data disk is attached", e->id);
 }
 
@@ -500,17 +296,17 @@ static void do_attested(struct api__lc *l, const struct lc_cmd *c)
 	before = e->state;
 	rc = lifecycle_attested(l->lc, c->env, c->ok, c->reason, (int64_t)time(NULL), &err);
 	if (rc == EPH_EVERIFY) {
-		lc_log(l, API_LOG_DEBUG, "verdict ignored", "%s: %s", c->env, err.msg);
+		api__lc_log(l, API_LOG_DEBUG, "verdict ignored", "%s: %s", c->env, err.msg);
 		goto out;
 	}
 	if (rc < 0) {
-		lc_log(l, API_LOG_ERROR, "lifecycle", "%s: %s", c->env, err.msg);
+		api__lc_log(l, API_LOG_ERROR, "lifecycle", "%s: %s", c->env, err.msg);
 		goto out;
 	}
 	if (!c->ok) {
 		log_end(l, c->env);
 	} else if (before == STORE_ENV_ATTESTING) {
-		lc_log(l, API_LOG_INFO, "environment running", "%s: first attestation accepted",
+		api__lc_log(l, API_LOG_INFO, "environment running", "%s: first attestation accepted",
 		       c->env);
 		release_disk(l, e);
 	}
@@ -524,7 +320,7 @@ static void do_delete(struct api__lc *l, const struct lc_cmd *c)
 
 	if (lifecycle_delete(l->lc, c->env, c->reason[0] ? c->reason : NULL,
 			     (int64_t)time(NULL), &err) < 0)
-		lc_log(l, API_LOG_ERROR, "delete failed", "%s: %s", c->env, err.msg);
+		api__lc_log(l, API_LOG_ERROR, "delete failed", "%s: %s", c->env, err.msg);
 	else
 		log_end(l, c->env);
 }
@@ -562,9 +358,9 @@ static void do_tick(struct api__lc *l)
 	if (store_env_foreach_live(l->st, live_cb, &lv, &err) < 0)
 		lv.n = 0;
 	if (lifecycle_tick(l->lc, (int64_t)time(NULL), &ended, &err) < 0)
-		lc_log(l, API_LOG_ERROR, "lifecycle tick", "%s", err.msg);
+		api__lc_log(l, API_LOG_ERROR, "lifecycle tick", "%s", err.msg);
 	if (l->wp != NULL && warmpool_expire(l->wp, &err) < 0)
-		lc_log(l, API_LOG_WARN, "warm pool expiry", "%s", err.msg);
+		api__lc_log(l, API_LOG_WARN, "warm pool expiry", "%s", err.msg);
 	for (i = 0; ended && i < lv.n; i++)
 		log_end(l, lv.ids[i]);
 	free(lv.ids);
@@ -596,7 +392,7 @@ static void *lc_main(void *arg)
 			l->head = c->next;
 			if (l->head == NULL)
 				l->tail = NULL;
-		} else if (pool_short(l)) {
+		} else if (api__lc_pool_short(l)) {
 			refill = 1; /* idle: one warm member, then the queue again */
 		} else {
 			int w = pthread_cond_timedwait(&l->cv, &l->mu, &next);
@@ -614,7 +410,7 @@ static void *lc_main(void *arg)
 				do_delete(l, c);
 			free(c);
 		} else if (refill) {
-			pool_refill_one(l);
+			api__lc_pool_refill(l);
 		}
 		/* Verdicts first: a tick after a slow step (a refill) must not
 		 * take a drifted environment whose agent already quit for a
@@ -756,9 +552,9 @@ int api__lc_open(struct api *a, struct eph_err *err)
 		/* Partial is better than not serving: what failed is logged and
 		 * the next start tries again. */
 		if (lifecycle_reconcile(l->lc, (int64_t)time(NULL), &rep, &e2) < 0)
-			lc_log(l, API_LOG_WARN, "reconcile incomplete", "%s", e2.msg);
+			api__lc_log(l, API_LOG_WARN, "reconcile incomplete", "%s", e2.msg);
 	}
-	lc_log(l, API_LOG_INFO, "reconciled",
+	api__lc_log(l, API_LOG_INFO, "reconciled",
 	       "driver %s: %u interrupted or lost -> failed, %u destroys finished, %u foreign "
 	       "environments destroyed",
 	       l->drv->ops->name, rep.failed, rep.finished, rep.not_owned);
@@ -813,85 +609,3 @@ void api__lc_close(struct api *a)
 	a->lc = NULL;
 }
 
-/* ---------------------------------------------------------------------- */
-/* Binding (loop thread)                                                   */
-/* ---------------------------------------------------------------------- */
-
-/* Is der the EK certificate the driver provisioned in handle's vTPM? */
-static int ek_is(struct api__lc *l, const char *handle, const uint8_t *der, size_t len)
-{
-	struct eph_err err = {{0}};
-	uint8_t *mine = NULL;
-	size_t mine_len = 0;
-	int same;
-
-	if (handle == NULL || driver_vtpm_ek(l->drv, &mine, &mine_len, handle, &err) < 0)
-		return 0;
-	same = len != 0 && len == mine_len && memcmp(der, mine, len) == 0;
-	free(mine);
-	return same;
-}
-
-struct bind_scan {
-	struct api__lc *l;
-	const uint8_t *der;
-	size_t len;
-	char found[STORE_ID_SIZE];
-};
-
-/* A claimed warm-pool member's agent names the member, not the
- * environment: find the environment by its vTPM instead. */
-static int bind_scan_cb(const struct store_env *e, void *ctx)
-{
-	struct bind_scan *b = ctx;
-
-	if ((e->state == STORE_ENV_PROVISIONING || e->state == STORE_ENV_ATTESTING) &&
-	    ek_is(b->l, e->handle, b->der, b->len)) {
-		snprintf(b->found, sizeof(b->found), "%s", e->id);
-		return 1;
-	}
-	return 0;
-}
-
-int api__lc_bind(struct api *a, const char *agent_id, const char *claimed_env,
-		 const uint8_t *ek_cert, size_t ek_cert_len)
-{
-	struct store_env *e = NULL;
-	struct eph_err err = {{0}};
-	struct bind_scan b;
-	int rc;
-
-	if (a->lc == NULL || ek_cert_len == 0)
-		return 0;
-	memset(&b, 0, sizeof(b));
-	b.l = a->lc;
-	b.der = ek_cert;
-	b.len = ek_cert_len;
-	/* fast path: the environment the agent names (its hostname) */
-	if (claimed_env != NULL && api__valid_id(claimed_env) &&
-	    store_env_get(&e, a->st, claimed_env, &err) == 0) {
-		if (!store_env_state_terminal(e->state) && ek_is(a->lc, e->handle, ek_cert, ek_cert_len))
-			snprintf(b.found, sizeof(b.found), "%s", e->id);
-		else
-			api__log(a, API_LOG_WARN, "agent not bound",
-				 "%s names environment %s (%s) but its EK certificate is not that "
-				 "environment's vTPM EK",
-				 agent_id, claimed_env, store_env_state_name(e->state));
-		store_env_free(e);
-	}
-	if (b.found[0] == '\0' &&
-	    store_env_foreach_live(a->st, bind_scan_cb, &b, &err) < 0 && b.found[0] == '\0') {
-		api__log(a, API_LOG_ERROR, "agent not bound", "%s: %s", agent_id, err.msg);
-		return -1;
-	}
-	if (b.found[0] == '\0')
-		return 0; /* a machine the broker did not make */
-	rc = store_agent_bind_env(a->st, agent_id, b.found, &err);
-	if (rc < 0) {
-		api__log(a, API_LOG_ERROR, "agent not bound", "%s: %s", agent_id, err.msg);
-		return rc;
-	}
-	api__log(a, API_LOG_INFO, "agent bound", "%s is environment %s's agent (vTPM EK matches)",
-		 agent_id, b.found);
-	return 1;
-}
