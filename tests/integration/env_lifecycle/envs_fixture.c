@@ -24,6 +24,7 @@
 char ef_dir[512];
 pid_t ef_broker = -1;
 const char *ef_sensitivity = "internal";
+unsigned ef_mem_mib = 128;
 static char port[16];
 
 static const char *bdir(void)
@@ -179,8 +180,8 @@ int ef_env_create(char id[STORE_ID_SIZE], const char *sub, unsigned clearance,
 	snprintf(cmd, sizeof(cmd),
 		 ". '%s/broker.env' && '%s/broker/cwt/ephemera-token' mint --key \"$ISSUER_KEY\" "
 		 "--iss idp --sub '%s' --role analyst --clearance %u --sensitivity %s "
-		 "--vcpu 250 --mem 128 --duration %u --ttl 3600 --class batch -o '%s' 2>&1",
-		 ef_dir, bdir(), sub, clearance, ef_sensitivity, duration_s, tok);
+		 "--vcpu 250 --mem %u --duration %u --ttl 3600 --class batch -o '%s' 2>&1",
+		 ef_dir, bdir(), sub, clearance, ef_sensitivity, ef_mem_mib, duration_s, tok);
 	st = ef_sh(cmd, &out);
 	cr_assert_eq(st, 0, "ephemera-token: %s", out ? out : "");
 	free(out);
@@ -378,6 +379,10 @@ void ef_teardown(void)
 		free(es);
 		driver_free(d);
 	}
+	/* and whatever else still names the folder: a failed VM test's qemu
+	 * and swtpm (their state lives there) */
+	snprintf(cmd, sizeof(cmd), "pkill -9 -f -- '%s/[e]nvs/' || true", ef_dir);
+	(void)ef_sh(cmd, NULL);
 	if (getenv("EPH_KEEP") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", ef_dir);
 		(void)ef_sh(cmd, NULL);

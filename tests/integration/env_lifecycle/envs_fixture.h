@@ -15,6 +15,7 @@
 extern char ef_dir[512];   /* the work folder */
 extern pid_t ef_broker;    /* -1 when not running */
 extern const char *ef_sensitivity; /* requests' data sensitivity ("internal") */
+extern unsigned ef_mem_mib;        /* requests' asked memory (128) */
 
 /* Make the folder (once per test). */
 void ef_setup(void);

@@ -122,6 +122,9 @@ Test(vm_lifecycle, vm_attests_drifts_and_is_destroyed)
 	ef_broker_start_with(args, free_port());
 	/* confidential data: the policy asks for encryption at rest */
 	ef_sensitivity = "confidential";
+	/* a Debian kernel, the initrd in RAM (an ASan agent makes it large)
+	 * and the agent: 512 MiB, the policy's "medium" */
+	ef_mem_mib = 512;
 	cr_assert_eq(ef_env_create(id, "vmuser", 2, 600), 0);
 
 	/* TCG boot + AK creation + enrolment: up to a few minutes on a busy
