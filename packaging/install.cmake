@@ -37,6 +37,16 @@ endif()
 file(GLOB _eph_docs ${_eph_src}/docs/*.md)
 install(FILES ${_eph_src}/README.md ${_eph_pkg}/README.md ${_eph_docs}
         DESTINATION share/doc/ephemera-broker COMPONENT broker)
+# What --driver sandbox|qemu needs on the management host: the swtpm
+# fixtures (vTPMs with EK certificates from a local CA) and the default
+# Q-network model (--qnet-model).
+set(_eph_fx swtpm-up.sh swtpm-down.sh swtpm-ca.sh ek-p256.sh fixture-lib.sh)
+list(TRANSFORM _eph_fx PREPEND ${_eph_src}/swtpm-fixtures/)
+install(PROGRAMS ${_eph_fx} DESTINATION share/ephemera/swtpm-fixtures COMPONENT broker)
+if(EXISTS ${_eph_src}/broker/qnet/models/default.cbor)
+  install(FILES ${_eph_src}/broker/qnet/models/default.cbor
+          DESTINATION share/ephemera/models COMPONENT broker)
+endif()
 # The guest recipe, so that a management host can build VM images.
 # (Not selftest.sh and guest-shell.py: test tools of the source tree.)
 install(PROGRAMS ${_eph_pkg}/guest/build-guest.sh ${_eph_pkg}/guest/mkconfig-cpio.sh
