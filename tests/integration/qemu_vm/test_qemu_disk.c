@@ -31,6 +31,7 @@
 
 #include "qemu-priv.h"
 #include "qemu.h"
+#include "qvm_util.h"
 #include "testutil.h"
 
 #define ENV_ID "qdisk-test-1"
@@ -39,123 +40,33 @@
 static char work[64], guest[600];
 static struct driver *drv;
 
-static const char *bdir(void)
-{
-	const char *b = getenv("EPH_BINARY_DIR");
-
-	return b && *b ? b : EPH_BINARY_DIR;
-}
-
+/* Shared helpers: qvm_util.c. */
 static const char *wp(const char *name)
 {
-	static char p[8][300];
-	static unsigned n;
-	char *o = p[n++ % 8];
-
-	snprintf(o, sizeof(p[0]), "%s/%s", work, name);
-	return o;
+	return qvm_path(work, name);
 }
 
-static const char *bp(const char *rel)
-{
-	static char p[4][600];
-	static unsigned n;
-	char *o = p[n++ % 4];
-
-	snprintf(o, sizeof(p[0]), "%s/%s", bdir(), rel);
-	return o;
-}
-
-/* The last 2000 bytes of a file, for failure messages. */
-static const char *tail_of(const char *path)
-{
-	static char buf[2001];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (!f)
-		return buf;
-	if (fseek(f, -2000, SEEK_END) < 0)
-		rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void skip(const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "SKIP: qemu_vm: %s\n", msg);
-	cr_log_warn("SKIP: %s", msg);
-	cr_skip_test("%s", msg);
-	abort(); /* not reached */
-}
-
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run(char **out, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	*out = NULL;
-	return tu_run(cmd, out);
-}
-
-/* Build (or reuse) the guest image with virtio_blk; skips when impossible. */
 static void guest_image(void)
 {
-	char script[600], kern[700], initrd[700], info[700], log[700], text[4096], *out = NULL;
-	struct stat a, i;
-	const char *agent = bp("agent/daemon/ephemera-agent");
-
-	snprintf(script, sizeof(script), "%s/packaging/guest/build-guest.sh", EPH_SOURCE_DIR);
-	snprintf(guest, sizeof(guest), "%s", bp("qemu-guest-disk"));
-	snprintf(kern, sizeof(kern), "%s/vmlinuz", guest);
-	snprintf(initrd, sizeof(initrd), "%s/initrd-base.cpio.gz", guest);
-	snprintf(info, sizeof(info), "%s/guest.info", guest);
-	snprintf(log, sizeof(log), "%s.log", guest);
-	if (access(script, X_OK) < 0)
-		skip("%s is missing: no guest image to boot", script);
-	if (stat(agent, &a) < 0)
-		skip("%s is not built", agent);
-	text[0] = '\0';
-	qv__read_str(text, sizeof(text), info);
-	if (stat(kern, &i) == 0 && stat(initrd, &i) == 0 && i.st_mtime >= a.st_mtime &&
-	    strstr(text, "virtio_blk"))
-		return;
-	if (run(&out, "'%s' '%s' --agent '%s' --cache '%s-cache' >'%s' 2>&1", script, guest,
-		bdir(), guest, log) != 0) {
-		free(out);
-		skip("build-guest.sh failed (no Debian archive?): %s", tail_of(log));
-	}
-	free(out);
-	text[0] = '\0';
-	qv__read_str(text, sizeof(text), info);
-	cr_assert(strstr(text, "virtio_blk"), "the guest image has no virtio_blk module: %s",
-		  text);
+	qvm_guest_image(guest, sizeof(guest), "qemu-guest-disk", "virtio_blk");
 }
+
+
+
+
+
+
+
+
 
 static void setup(void)
 {
 	char q[256];
 
 	if (qv__which(q, sizeof(q), "qemu-system-x86_64") < 0)
-		skip("qemu-system-x86_64 not installed (apt-get install -y qemu-system-x86)");
+		qvm_skip("qemu-system-x86_64 not installed (apt-get install -y qemu-system-x86)");
 	if (qv__which(q, sizeof(q), "qemu-img") < 0)
-		skip("qemu-img not installed (apt-get install -y qemu-utils)");
+		qvm_skip("qemu-img not installed (apt-get install -y qemu-utils)");
 	guest_image(); /* may skip: before anything needs cleaning up */
 	snprintf(work, sizeof(work), "/tmp/eph-qdisk.XXXXXX");
 	cr_assert_not_null(mkdtemp(work));
@@ -177,7 +88,7 @@ static void teardown(void)
 /* Run cmd in the guest's ttyS1 shell; its exit status, output in out. */
 static int gsh(char **out, const char *dir, const char *cmd, int timeout_s)
 {
-	return run(out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
+	return qvm_run(out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
 			"' '%s' --timeout %d 2>&1",
 		   EPH_SOURCE_DIR, dir, cmd, timeout_s);
 }
@@ -224,7 +135,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 	c.kernel = kern;
 	c.initrd = initrd;
 	c.accel = accel && *accel ? accel : "auto";
-	c.forwarder = bp("broker/driver/qemu/ephemera-vmfwd");
+	c.forwarder = qvm_bp("broker/driver/qemu/ephemera-vmfwd");
 	c.broker_port = 9; /* nothing listens: the guest's agent just retries */
 	c.broker_pin = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 	c.debug_shell = 1;
@@ -247,7 +158,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 	cr_assert_eq(st.st_mode & 0777, 0600, "data.luks mode %o", st.st_mode & 0777);
 	/* Never stored: no file of the VM holds the key, raw or as the hex
 	 * passphrase. */
-	rc = run(&out, "grep -rlaF -D skip '%s' '%s'", keyhex, dir);
+	rc = qvm_run(&out, "grep -rlaF -D skip '%s' '%s'", keyhex, dir);
 	cr_assert_neq(rc, 0, "the passphrase is in %s", out ? out : "?");
 	free(out);
 	img = tu_read(wp("vms/vm-" ENV_ID "/" QV_F_DISK), &len);
@@ -264,7 +175,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 	} while (rc != 0 && qv__now_ms() < deadline && (sleep(1), 1));
 	t_up = qv__now_ms();
 	cr_assert_eq(rc, 0, "the guest shell never answered (%s); console:\n%s", out ? out : "",
-		     tail_of(wp("vms/vm-" ENV_ID "/" QV_F_CONSOLE)));
+		     qvm_tail_of(wp("vms/vm-" ENV_ID "/" QV_F_CONSOLE)));
 	free(out);
 	fprintf(stderr, "qemu_disk: start to guest shell: %.1f s\n", (t_up - t0) / 1000.0);
 
@@ -308,7 +219,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 		rc = gsh(&out, dir, "cat /sys/block/vda/size", 20);
 	} while (rc != 0 && qv__now_ms() < deadline && (sleep(1), 1));
 	cr_assert_eq(rc, 0, "no /dev/vda in the guest after release: %s; console:\n%s",
-		     out ? out : "", tail_of(wp("vms/vm-" ENV_ID "/" QV_F_CONSOLE)));
+		     out ? out : "", qvm_tail_of(wp("vms/vm-" ENV_ID "/" QV_F_CONSOLE)));
 	cr_assert_eq(strtoul(out, NULL, 10), DISK_MIB * 2048ul, "vda size %s", out);
 	free(out);
 	fprintf(stderr, "qemu_disk: release to /dev/vda in the guest: %.1f s\n",
@@ -329,7 +240,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 	free(out);
 
 	/* On the host: the marker is not in data.luks in clear ... */
-	rc = run(&out, "grep -c -a '%s' '%s'", marker, wp("vms/vm-" ENV_ID "/" QV_F_DISK));
+	rc = qvm_run(&out, "grep -c -a '%s' '%s'", marker, wp("vms/vm-" ENV_ID "/" QV_F_DISK));
 	cr_assert(out && strtoul(out, NULL, 10) == 0, "grep -c in data.luks: %s (exit %d)",
 		  out ? out : "", rc);
 	free(out);
@@ -343,7 +254,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 		fputs(keyhex, f);
 		fclose(f);
 	}
-	rc = run(&out,
+	rc = qvm_run(&out,
 		 "qemu-img convert -U --object secret,id=s0,file='%s',format=raw --image-opts "
 		 "driver=luks,key-secret=s0,file.filename='%s' -O raw '%s' 2>&1",
 		 wp("pass"), wp("vms/vm-" ENV_ID "/" QV_F_DISK), wp("plain.raw"));

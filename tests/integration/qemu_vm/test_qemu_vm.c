@@ -28,6 +28,7 @@
 
 #include "qemu-priv.h"
 #include "qemu.h"
+#include "qvm_util.h"
 #include "testutil.h"
 
 #define ENV_ID "qvm-test-1"
@@ -38,12 +39,18 @@ static char work[64], url[64], pin[80], guest[600];
 static pid_t broker = -1;
 static struct driver *drv;
 
-static const char *bdir(void)
+/* Shared helpers: qvm_util.c. */
+static const char *wp(const char *name)
 {
-	const char *b = getenv("EPH_BINARY_DIR");
-
-	return b && *b ? b : EPH_BINARY_DIR;
+	return qvm_path(work, name);
 }
+
+static void guest_image(void)
+{
+	qvm_guest_image(guest, sizeof(guest), "qemu-guest", NULL);
+}
+
+
 
 static const char *fixtures(void)
 {
@@ -52,99 +59,11 @@ static const char *fixtures(void)
 	return f && *f ? f : EPH_SOURCE_DIR "/swtpm-fixtures";
 }
 
-static const char *wp(const char *name)
-{
-	static char p[8][300];
-	static unsigned n;
-	char *o = p[n++ % 8];
 
-	snprintf(o, sizeof(p[0]), "%s/%s", work, name);
-	return o;
-}
 
-static const char *bp(const char *rel)
-{
-	static char p[4][600];
-	static unsigned n;
-	char *o = p[n++ % 4];
 
-	snprintf(o, sizeof(p[0]), "%s/%s", bdir(), rel);
-	return o;
-}
 
-/* The last 3000 bytes of a file, for failure messages. */
-static const char *tail_of(const char *path)
-{
-	static char buf[3001];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
 
-	buf[0] = '\0';
-	if (!f)
-		return buf;
-	if (fseek(f, -3000, SEEK_END) < 0)
-		rewind(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void skip(const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "SKIP: qemu_vm: %s\n", msg);
-	cr_log_warn("SKIP: %s", msg);
-	cr_skip_test("%s", msg);
-	abort(); /* not reached */
-}
-
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run(char **out, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	*out = NULL;
-	return tu_run(cmd, out);
-}
-
-/* Build (or reuse) the guest image; skips when that is impossible. */
-static void guest_image(void)
-{
-	char script[600], kern[700], initrd[700], log[700], *out = NULL;
-	struct stat a, i;
-	const char *agent = bp("agent/daemon/ephemera-agent");
-
-	snprintf(script, sizeof(script), "%s/packaging/guest/build-guest.sh", EPH_SOURCE_DIR);
-	snprintf(guest, sizeof(guest), "%s", bp("qemu-guest"));
-	snprintf(kern, sizeof(kern), "%s/vmlinuz", guest);
-	snprintf(initrd, sizeof(initrd), "%s/initrd-base.cpio.gz", guest);
-	snprintf(log, sizeof(log), "%s.log", guest);
-	if (access(script, X_OK) < 0)
-		skip("%s is missing: no guest image to boot", script);
-	if (stat(agent, &a) < 0)
-		skip("%s is not built", agent);
-	if (stat(kern, &i) == 0 && stat(initrd, &i) == 0 && i.st_mtime >= a.st_mtime)
-		return;
-	if (run(&out, "'%s' '%s' --agent '%s' --cache '%s-cache' >'%s' 2>&1", script, guest,
-		bdir(), guest, log) != 0) {
-		free(out);
-		skip("build-guest.sh failed (no Debian archive?): %s", tail_of(log));
-	}
-	free(out);
-}
 
 static void broker_up(void)
 {
@@ -153,14 +72,14 @@ static void broker_up(void)
 	FILE *f;
 	int i, st;
 
-	cr_assert_eq(run(&out, "'%s/swtpm-ca.sh' --create '%s' >'%s' 2>&1 && "
+	cr_assert_eq(qvm_run(&out, "'%s/swtpm-ca.sh' --create '%s' >'%s' 2>&1 && "
 			       "'%s/swtpm-ca.sh' '%s' '%s' >>'%s' 2>&1",
 			 fixtures(), wp("ca"), wp("ca.log"), fixtures(), wp("ca"), wp("trust"),
 			 wp("ca.log")),
-		     0, "swtpm-ca.sh: %s", tail_of(wp("ca.log")));
+		     0, "swtpm-ca.sh: %s", qvm_tail_of(wp("ca.log")));
 	free(out);
-	cr_assert_eq(run(&out, "'%s' --gen-self-signed '%s' 2>&1",
-			 bp("broker/daemon/ephemera-broker"), wp("broker")),
+	cr_assert_eq(qvm_run(&out, "'%s' --gen-self-signed '%s' 2>&1",
+			 qvm_bp("broker/daemon/ephemera-broker"), wp("broker")),
 		     0, "%s", out ? out : "");
 	p = out ? strstr(out, "sha256//") : NULL;
 	cr_assert_not_null(p, "no pin in %s", out ? out : "");
@@ -181,7 +100,7 @@ static void broker_up(void)
 	broker = fork();
 	cr_assert_geq(broker, 0);
 	if (broker == 0) {
-		const char *argv[] = { bp("broker/daemon/ephemera-broker"), "--port", "0",
+		const char *argv[] = { qvm_bp("broker/daemon/ephemera-broker"), "--port", "0",
 				       "--port-file", wp("broker/port"), "--tls-cert",
 				       wp("broker/broker-cert.pem"), "--tls-key",
 				       wp("broker/broker-key.pem"), "--store", wp("broker/store.db"),
@@ -196,11 +115,11 @@ static void broker_up(void)
 	for (i = 0; i < 200 && !port[0]; i++) {
 		qv__read_str(port, sizeof(port), wp("broker/port"));
 		cr_assert_eq(waitpid(broker, &st, WNOHANG), 0, "broker exited: %s",
-			     tail_of(wp("broker/broker.log")));
+			     qvm_tail_of(wp("broker/broker.log")));
 		if (!port[0])
 			usleep(50000);
 	}
-	cr_assert(port[0], "broker wrote no port: %s", tail_of(wp("broker/broker.log")));
+	cr_assert(port[0], "broker wrote no port: %s", qvm_tail_of(wp("broker/broker.log")));
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d", atoi(port));
 }
 
@@ -209,9 +128,9 @@ static void setup(void)
 	char q[256], s[256];
 
 	if (qv__which(q, sizeof(q), "qemu-system-x86_64") < 0)
-		skip("qemu-system-x86_64 not installed (apt-get install -y qemu-system-x86)");
+		qvm_skip("qemu-system-x86_64 not installed (apt-get install -y qemu-system-x86)");
 	if (qv__which(s, sizeof(s), "swtpm") < 0 || qv__which(s, sizeof(s), "swtpm_setup") < 0)
-		skip("swtpm/swtpm_setup not installed (apt-get install -y swtpm swtpm-tools)");
+		qvm_skip("swtpm/swtpm_setup not installed (apt-get install -y swtpm swtpm-tools)");
 	guest_image(); /* may skip: before anything needs cleaning up */
 	snprintf(work, sizeof(work), "/tmp/eph-qvm.XXXXXX");
 	cr_assert_not_null(mkdtemp(work));
@@ -242,8 +161,8 @@ static json_t *ctl(const char *args)
 	char *out = NULL;
 	json_t *j = NULL;
 
-	if (run(&out, "'%s' --broker %s --pin '%s' --json %s 2>/dev/null",
-		bp("broker/ctl/ephemeractl"), url, pin, args) == 0 && out)
+	if (qvm_run(&out, "'%s' --broker %s --pin '%s' --json %s 2>/dev/null",
+		qvm_bp("broker/ctl/ephemeractl"), url, pin, args) == 0 && out)
 		j = json_loads(out, 0, NULL);
 	free(out);
 	return j;
@@ -325,7 +244,7 @@ Test(qemu_vm, boots_attests_drifts_is_refused_and_destroyed, .init = setup, .fin
 	c.accel = accel && *accel ? accel : "auto";
 	c.fixtures_dir = fixtures();
 	c.ca_dir = wp("ca");
-	c.forwarder = bp("broker/driver/qemu/ephemera-vmfwd");
+	c.forwarder = qvm_bp("broker/driver/qemu/ephemera-vmfwd");
 	c.broker_port = (uint16_t)atoi(strrchr(url, ':') + 1);
 	c.broker_pin = pin;
 	c.broker_cert = wp("broker/broker-cert.pem");
@@ -363,11 +282,11 @@ Test(qemu_vm, boots_attests_drifts_is_refused_and_destroyed, .init = setup, .fin
 	}
 	t_attest = qv__now_ms();
 	if (!agent[0])
-		cr_log_error("broker log:\n%s", tail_of(wp("broker/broker.log")));
+		cr_log_error("broker log:\n%s", qvm_tail_of(wp("broker/broker.log")));
 	cr_assert(agent[0], "no agent named " ENV_ID " enrolled; console:\n%s",
-		  tail_of(wp("vms/vm-" ENV_ID "/console.log")));
+		  qvm_tail_of(wp("vms/vm-" ENV_ID "/console.log")));
 	cr_assert_gt(ok, 0, "first attestation refused (%s); console:\n%s", reason,
-		     tail_of(wp("vms/vm-" ENV_ID "/console.log")));
+		     qvm_tail_of(wp("vms/vm-" ENV_ID "/console.log")));
 	cr_assert_eq(refused, 0, "%s", reason);
 	cr_log_info("boot to first accepted attestation: %.1f s (%s)", (t_attest - t0) / 1000.0,
 		    driver_qemu_accel(drv));
@@ -381,7 +300,7 @@ Test(qemu_vm, boots_attests_drifts_is_refused_and_destroyed, .init = setup, .fin
 
 	/* Drift: extend PCR 15 inside the guest. */
 	verdicts(agent, &ok_before, &refused, reason, sizeof(reason));
-	rc = run(&out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
+	rc = qvm_run(&out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
 		       "' 'tpm2_pcrextend 15:sha256=" DRIFT_HEX "' --timeout 120 2>&1",
 		 EPH_SOURCE_DIR, dir);
 	cr_assert_eq(rc, 0, "tpm2_pcrextend in the guest (exit %d): %s", rc, out ? out : "");
@@ -405,7 +324,7 @@ Test(qemu_vm, boots_attests_drifts_is_refused_and_destroyed, .init = setup, .fin
 	cr_assert_gt(qpid, 0);
 	cr_assert_gt(tpid, 0);
 	cr_assert_eq(driver_stats(drv, &stt, h, &err), 0, "%s", err.msg);
-	rc = run(&out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
+	rc = qvm_run(&out, "python3 '%s/packaging/guest/guest-shell.py' '%s/" QV_F_SHELL
 		       "' 'poweroff -f' --timeout 10 >/dev/null 2>&1",
 		 EPH_SOURCE_DIR, dir);
 	free(out);
