@@ -73,7 +73,7 @@ static int probe_boot(const char *qemu, const char *kernel, const char *scratch,
 	pid_t pid;
 	int st = 0, seen = 0, nul;
 
-	if (qv__path(log, sizeof(log), scratch, "kvm-probe.log") < 0 ||
+	if (driver__path(log, sizeof(log), scratch, "kvm-probe.log") < 0 ||
 	    snprintf(serial, sizeof(serial), "file:%s", log) >= (int)sizeof(serial)) {
 		snprintf(reason, rcap, "probe: path too long");
 		return -1;
@@ -92,7 +92,7 @@ static int probe_boot(const char *qemu, const char *kernel, const char *scratch,
 		_exit(127);
 	}
 	for (end = qv__now_ms() + QV_PROBE_MS; qv__now_ms() < end; usleep(50000)) {
-		if (qv__read_str(buf, sizeof(buf), log) > 0 && strstr(buf, "Linux version")) {
+		if (driver__read_str(buf, sizeof(buf), log) > 0 && strstr(buf, "Linux version")) {
 			seen = 1;
 			break;
 		}
@@ -105,7 +105,7 @@ static int probe_boot(const char *qemu, const char *kernel, const char *scratch,
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
-	if (!seen && qv__read_str(buf, sizeof(buf), log) > 0 && strstr(buf, "Linux version"))
+	if (!seen && driver__read_str(buf, sizeof(buf), log) > 0 && strstr(buf, "Linux version"))
 		seen = 1;
 	unlink(log);
 	if (!seen) {

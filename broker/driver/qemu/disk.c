@@ -98,8 +98,8 @@ int qv__disk_create(const char *qemu_img, const char *dir, uint64_t mib, const u
 	if (mib == 0 || mib > QV_DISK_MIB_MAX)
 		return eph_err_set(err, EPH_EFORMAT, "data disk: 1 MiB to 1 TiB, not %llu MiB",
 				   (unsigned long long)mib);
-	if (qv__path(path, sizeof(path), dir, QV_F_DISK) < 0 ||
-	    qv__path(log, sizeof(log), dir, QV_F_DISKLOG) < 0)
+	if (driver__path(path, sizeof(path), dir, QV_F_DISK) < 0 ||
+	    driver__path(log, sizeof(log), dir, QV_F_DISKLOG) < 0)
 		return eph_err_set(err, EPH_EFORMAT, "data disk: path too long");
 	snprintf(size, sizeof(size), "%lluM", (unsigned long long)mib);
 	passphrase(pass, key, key_len);
@@ -110,7 +110,7 @@ int qv__disk_create(const char *qemu_img, const char *dir, uint64_t mib, const u
 		rc = qv__run_in(argv, log, DISK_TIMEOUT_MS, pass, 2 * key_len, err);
 		if (rc <= 0)
 			break;
-		qv__read_str(tail, sizeof(tail), log);
+		driver__read_str(tail, sizeof(tail), log);
 		nl = strchr(tail, '\n');
 		if (nl)
 			*nl = '\0';
@@ -201,7 +201,7 @@ int qv__disk_release(struct qv_qmp *q, const char *dir, const uint8_t *key, size
 	rc = check_key(key, key_len, err);
 	if (rc < 0)
 		return rc;
-	if (qv__path(path, sizeof(path), dir, QV_F_DISK) < 0)
+	if (driver__path(path, sizeof(path), dir, QV_F_DISK) < 0)
 		return eph_err_set(err, EPH_EFORMAT, "data disk: path too long");
 	if (access(path, F_OK) < 0)
 		return eph_err_set(err, EPH_ENOTFOUND, "the VM has no data disk");

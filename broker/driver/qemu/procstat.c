@@ -29,7 +29,7 @@ int qv__proc_usage(struct driver_stats *out, pid_t pid)
 	int field;
 
 	snprintf(f, sizeof(f), "/proc/%d/stat", (int)pid);
-	if (qv__read_str(buf, sizeof(buf), f) <= 0 || !(p = strrchr(buf, ')')) || p[1] != ' ')
+	if (driver__read_str(buf, sizeof(buf), f) <= 0 || !(p = strrchr(buf, ')')) || p[1] != ' ')
 		return -1;
 	/* after ")": field 3 is the state; utime is 14, stime 15 */
 	p += 2;
@@ -41,7 +41,7 @@ int qv__proc_usage(struct driver_stats *out, pid_t pid)
 	if (!p || qv__parse_u64(&ut, p, &e) < 0 || *e != ' ' || qv__parse_u64(&stt, e + 1, NULL) < 0)
 		return -1;
 	snprintf(f, sizeof(f), "/proc/%d/status", (int)pid);
-	if (qv__read_str(buf, sizeof(buf), f) > 0 && (p = strstr(buf, "\nVmHWM:")) != NULL) {
+	if (driver__read_str(buf, sizeof(buf), f) > 0 && (p = strstr(buf, "\nVmHWM:")) != NULL) {
 		p += 7;
 		while (*p == ' ' || *p == '\t')
 			p++;

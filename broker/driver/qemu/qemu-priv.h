@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "driver-priv.h"
 #include "driver.h"
 #include "eph_err.h"
 
@@ -38,9 +39,6 @@
 #define QV_DISK_PORT "qv-rp0"     /* the spare pcie-root-port it is plugged into */
 
 /* util.c */
-int qv__path(char *buf, size_t cap, const char *a, const char *b);
-/* Read a small file, NUL-terminated; returns its length or -errno. */
-ssize_t qv__read_str(char *buf, size_t cap, const char *path);
 int qv__write_file(const char *path, const void *buf, size_t len, struct eph_err *err);
 int qv__parse_u64(uint64_t *out, const char *s, const char **end);
 /* Remove a folder tree, staying on its file system; ENOENT is success. */

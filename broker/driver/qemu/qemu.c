@@ -231,7 +231,7 @@ static int make_initrd(struct qv_driver *q, const char *dir, const struct driver
 	if (rc < 0)
 		return rc;
 	files[2].len = strlen(conf);
-	if (qv__path(out, sizeof(out), dir, QV_F_INITRD) < 0)
+	if (driver__path(out, sizeof(out), dir, QV_F_INITRD) < 0)
 		return eph_err_set(err, EPH_EFORMAT, "initrd: path too long");
 	return qv__initrd_build(out, q->initrd, files, q->cert ? 4 : 3, err);
 }
@@ -530,7 +530,7 @@ static int load_cert(struct qv_driver *q, const char *path, struct eph_err *err)
 	q->cert = malloc(QV_CERT_MAX);
 	if (!q->cert)
 		return eph_err_set(err, EPH_ENOMEM, "qemu: out of memory");
-	n = qv__read_str(q->cert, QV_CERT_MAX, path);
+	n = driver__read_str(q->cert, QV_CERT_MAX, path);
 	if (n <= 0 || (size_t)n >= QV_CERT_MAX - 1 || !strstr(q->cert, "-----BEGIN CERTIFICATE-----"))
 		return eph_err_set(err, EPH_EFORMAT, "broker_cert %s: not a PEM certificate under "
 				   "64 KiB", path);

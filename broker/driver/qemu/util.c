@@ -21,43 +21,6 @@
 
 #include "qemu-priv.h"
 
-int qv__path(char *buf, size_t cap, const char *a, const char *b)
-{
-	int n = snprintf(buf, cap, "%s/%s", a, b);
-
-	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
-}
-
-ssize_t qv__read_str(char *buf, size_t cap, const char *path)
-{
-	size_t n = 0;
-	int fd;
-
-	if (cap == 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n + 1 < cap) {
-		ssize_t r = read(fd, buf + n, cap - 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	return (ssize_t)n;
-}
-
 int qv__write_file(const char *path, const void *buf, size_t len, struct eph_err *err)
 {
 	const char *p = buf;
@@ -132,7 +95,7 @@ int qv__alive(pid_t pid)
 	if (pid <= 0)
 		return 0;
 	snprintf(f, sizeof(f), "/proc/%d/stat", (int)pid);
-	if (qv__read_str(buf, sizeof(buf), f) <= 0)
+	if (driver__read_str(buf, sizeof(buf), f) <= 0)
 		return 0;
 	/* "pid (comm) S ...": the state follows the last ')'. */
 	p = strrchr(buf, ')');
@@ -146,11 +109,11 @@ pid_t qv__pid_check(const char *pidfile, const char *needle)
 	ssize_t n, i;
 	size_t nl = strlen(needle);
 
-	if (qv__read_str(buf, sizeof(buf), pidfile) <= 0 || qv__parse_u64(&pid, buf, NULL) < 0 ||
+	if (driver__read_str(buf, sizeof(buf), pidfile) <= 0 || qv__parse_u64(&pid, buf, NULL) < 0 ||
 	    pid == 0 || pid > INT32_MAX || !qv__alive((pid_t)pid))
 		return 0;
 	snprintf(f, sizeof(f), "/proc/%d/cmdline", (int)pid);
-	n = qv__read_str(buf, sizeof(buf), f);
+	n = driver__read_str(buf, sizeof(buf), f);
 	for (i = 0; n > 0 && i + (ssize_t)nl <= n; i++)
 		if (memcmp(buf + i, needle, nl) == 0)
 			return (pid_t)pid;

@@ -166,7 +166,7 @@ pid_t qv__vm_pid(const char *dir)
 {
 	char f[PATH_MAX], needle[PATH_MAX + 8];
 
-	if (qv__path(f, sizeof(f), dir, QV_F_PID) < 0 ||
+	if (driver__path(f, sizeof(f), dir, QV_F_PID) < 0 ||
 	    snprintf(needle, sizeof(needle), "%s/" QV_F_QMP, dir) >= (int)sizeof(needle))
 		return 0;
 	return qv__pid_check(f, needle);
@@ -179,8 +179,8 @@ int qv__vm_launch(const struct qv_plan *p, struct eph_err *err)
 	struct qv_qmp *q = NULL;
 	int rc;
 
-	if (qv__path(log, sizeof(log), p->dir, QV_F_QEMULOG) < 0 ||
-	    qv__path(qmp, sizeof(qmp), p->dir, QV_F_QMP) < 0)
+	if (driver__path(log, sizeof(log), p->dir, QV_F_QEMULOG) < 0 ||
+	    driver__path(qmp, sizeof(qmp), p->dir, QV_F_QMP) < 0)
 		return eph_err_set(err, EPH_EFORMAT, "qemu: path too long");
 	rc = qv__vm_argv(argv, store, sizeof(store), p, err);
 	if (rc < 0)
@@ -189,7 +189,7 @@ int qv__vm_launch(const struct qv_plan *p, struct eph_err *err)
 	if (rc > 0) {
 		char tail[200] = "", *nl;
 
-		qv__read_str(tail, sizeof(tail), log);
+		driver__read_str(tail, sizeof(tail), log);
 		nl = strchr(tail, '\n');
 		if (nl)
 			*nl = '\0';

@@ -48,11 +48,11 @@ int qv__vtpm_up(const char *fixtures, const char *ca, const char *tpmdir, struct
 	long end;
 	int rc;
 
-	if (qv__path(script, sizeof(script), fixtures, "swtpm-ca.sh") < 0 ||
-	    qv__path(conf, sizeof(conf), ca, "swtpm_setup.conf") < 0 ||
-	    qv__path(log, sizeof(log), tpmdir, "vtpm.log") < 0 ||
-	    qv__path(setuplog, sizeof(setuplog), tpmdir, "setup.log") < 0 ||
-	    qv__path(f, sizeof(f), tpmdir, "tpm2-00.permall") < 0 ||
+	if (driver__path(script, sizeof(script), fixtures, "swtpm-ca.sh") < 0 ||
+	    driver__path(conf, sizeof(conf), ca, "swtpm_setup.conf") < 0 ||
+	    driver__path(log, sizeof(log), tpmdir, "vtpm.log") < 0 ||
+	    driver__path(setuplog, sizeof(setuplog), tpmdir, "setup.log") < 0 ||
+	    driver__path(f, sizeof(f), tpmdir, "tpm2-00.permall") < 0 ||
 	    snprintf(state, sizeof(state), "dir=%s", tpmdir) >= (int)sizeof(state) ||
 	    snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s/swtpm.sock,mode=0600", tpmdir) >=
 		    (int)sizeof(ctrl) ||
@@ -100,7 +100,7 @@ int qv__vtpm_up(const char *fixtures, const char *ca, const char *tpmdir, struct
 			return rc;
 	}
 	/* --daemon returns once the socket is bound; check, bounded. */
-	if (qv__path(f, sizeof(f), tpmdir, "swtpm.sock") < 0)
+	if (driver__path(f, sizeof(f), tpmdir, "swtpm.sock") < 0)
 		return eph_err_set(err, EPH_EFORMAT, "vtpm: path too long");
 	for (end = qv__now_ms() + 5000; qv__now_ms() < end; usleep(10000))
 		if (access(f, F_OK) == 0 && qv__vtpm_pid(tpmdir) > 0)
@@ -113,7 +113,7 @@ pid_t qv__vtpm_pid(const char *tpmdir)
 {
 	char f[PATH_MAX], needle[PATH_MAX + 8];
 
-	if (qv__path(f, sizeof(f), tpmdir, "swtpm.pid") < 0 ||
+	if (driver__path(f, sizeof(f), tpmdir, "swtpm.pid") < 0 ||
 	    snprintf(needle, sizeof(needle), "dir=%s", tpmdir) >= (int)sizeof(needle))
 		return 0;
 	return qv__pid_check(f, needle);

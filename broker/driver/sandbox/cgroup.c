@@ -148,13 +148,13 @@ static int try_v2(struct sbx_cg *cg, const char *mountinfo, const char *self)
 	    join_base(cg->dirs[0], sizeof(cg->dirs[0]), mnt, path) < 0)
 		return -1;
 	snprintf(f, sizeof(f), "%s/cgroup.controllers", cg->dirs[0]);
-	if (sbx__read_str(buf, sizeof(buf), f) < 0)
+	if (driver__read_str(buf, sizeof(buf), f) < 0)
 		return -1;
 	for (i = 0; i < 3; i++)
 		if (!word_in(buf, need[i], ' '))
 			return -1;
 	snprintf(f, sizeof(f), "%s/cgroup.subtree_control", cg->dirs[0]);
-	if (sbx__read_str(buf, sizeof(buf), f) < 0)
+	if (driver__read_str(buf, sizeof(buf), f) < 0)
 		return -1;
 	if (!word_in(buf, "memory", ' ') || !word_in(buf, "cpu", ' ') ||
 	    !word_in(buf, "pids", ' ')) {
@@ -206,10 +206,10 @@ int sbx__cg_detect(struct sbx_cg *cg, struct eph_err *err)
 	ssize_t n;
 
 	memset(cg, 0, sizeof(*cg));
-	n = sbx__read_str(mountinfo, sizeof(mountinfo), "/proc/self/mountinfo");
+	n = driver__read_str(mountinfo, sizeof(mountinfo), "/proc/self/mountinfo");
 	if (n < 0)
 		return eph_err_set(err, EPH_EIO, "/proc/self/mountinfo: %s", strerror((int)-n));
-	n = sbx__read_str(self, sizeof(self), "/proc/self/cgroup");
+	n = driver__read_str(self, sizeof(self), "/proc/self/cgroup");
 	if (n < 0)
 		return eph_err_set(err, EPH_EIO, "/proc/self/cgroup: %s", strerror((int)-n));
 	if (try_v2(cg, mountinfo, self) == 0)
@@ -358,7 +358,7 @@ int sbx__cg_procs(const struct sbx_cg *cg, const char *id, pid_t *pids, size_t m
 		uint64_t v;
 
 		if (snprintf(f, sizeof(f), "%s/cgroup.procs", d[i]) >= (int)sizeof(f) ||
-		    sbx__read_str(buf, sizeof(buf), f) < 0)
+		    driver__read_str(buf, sizeof(buf), f) < 0)
 			continue;
 		while (*p && sbx__parse_u64(&v, p, &p) == 0) {
 			for (k = 0; k < cnt && k < max; k++)
@@ -432,23 +432,23 @@ int sbx__cg_stats(const struct sbx_cg *cg, struct driver_stats *out, const char 
 		uint64_t us = 0;
 
 		cg_file(f, sizeof(f), cg, SBX_CG_CPU, id, "cpu.stat");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0 && sbx__key_u64(&us, buf, "usage_usec") == 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0 && sbx__key_u64(&us, buf, "usage_usec") == 0)
 			out->cpu_usage_ns = us * 1000;
 		cg_file(f, sizeof(f), cg, SBX_CG_MEM, id, "memory.peak");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0)
 			sbx__parse_u64(&out->mem_peak_bytes, buf, NULL);
 		cg_file(f, sizeof(f), cg, SBX_CG_MEM, id, "memory.events");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0)
 			sbx__key_u64(&out->oom_events, buf, "oom_kill");
 	} else {
 		cg_file(f, sizeof(f), cg, SBX_CG_CPUACCT, id, "cpuacct.usage");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0)
 			sbx__parse_u64(&out->cpu_usage_ns, buf, NULL);
 		cg_file(f, sizeof(f), cg, SBX_CG_MEM, id, "memory.max_usage_in_bytes");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0)
 			sbx__parse_u64(&out->mem_peak_bytes, buf, NULL);
 		cg_file(f, sizeof(f), cg, SBX_CG_MEM, id, "memory.oom_control");
-		if (sbx__read_str(buf, sizeof(buf), f) >= 0)
+		if (driver__read_str(buf, sizeof(buf), f) >= 0)
 			sbx__key_u64(&out->oom_events, buf, "oom_kill");
 	}
 	out->running = sbx__cg_procs(cg, id, &pid, 1) > 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "driver-priv.h"
 #include "driver.h"
 #include "eph_err.h"
 
@@ -18,10 +19,7 @@
 #define SBX_IFNAME 16
 
 /* util.c */
-int sbx__path(char *buf, size_t cap, const char *a, const char *b);
 int sbx__write_str(const char *path, const char *s, struct eph_err *err);
-/* Read a small text file, NUL-terminated; returns its length or -errno. */
-ssize_t sbx__read_str(char *buf, size_t cap, const char *path);
 /* Parse a decimal u64 at the start of s; *end (may be NULL) after it. */
 int sbx__parse_u64(uint64_t *out, const char *s, const char **end);
 /* The value of a "key N" line in text (cpu.stat, memory.events ...). */

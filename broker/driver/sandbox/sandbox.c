@@ -246,7 +246,7 @@ static int sbx_create(struct driver *d, char handle[DRIVER_HANDLE_MAX],
 		return rc;
 	}
 	made = 1;
-	if (state_dir(s, st, sizeof(st), e->id) < 0 || sbx__path(f, sizeof(f), st, "console.log") < 0) {
+	if (state_dir(s, st, sizeof(st), e->id) < 0 || driver__path(f, sizeof(f), st, "console.log") < 0) {
 		rc = eph_err_set(err, EPH_EFAIL, "state path too long");
 		goto fail;
 	}

@@ -23,13 +23,6 @@
 
 #include "sandbox-priv.h"
 
-int sbx__path(char *buf, size_t cap, const char *a, const char *b)
-{
-	int n = snprintf(buf, cap, "%s/%s", a, b);
-
-	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
-}
-
 int sbx__write_str(const char *path, const char *s, struct eph_err *err)
 {
 	size_t len = strlen(s);
@@ -47,36 +40,6 @@ int sbx__write_str(const char *path, const char *s, struct eph_err *err)
 	}
 	close(fd);
 	return 0;
-}
-
-ssize_t sbx__read_str(char *buf, size_t cap, const char *path)
-{
-	size_t n = 0;
-	int fd;
-
-	if (cap == 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n + 1 < cap) {
-		ssize_t r = read(fd, buf + n, cap - 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	return (ssize_t)n;
 }
 
 int sbx__parse_u64(uint64_t *out, const char *s, const char **end)

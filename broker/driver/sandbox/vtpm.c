@@ -38,7 +38,7 @@ int sbx__vtpm_up(char *tcti, size_t cap, const char *fixtures, const char *ca,
 	uint64_t port;
 	int rc;
 
-	if (sbx__path(script, sizeof(script), fixtures, "swtpm-up.sh") < 0 ||
+	if (driver__path(script, sizeof(script), fixtures, "swtpm-up.sh") < 0 ||
 	    snprintf(log, sizeof(log), "%s.log", tpmdir) >= (int)sizeof(log))
 		return eph_err_set(err, EPH_EFAIL, "vtpm: path too long");
 	rc = sbx__run(&r, err);
@@ -62,12 +62,12 @@ pid_t sbx__vtpm_pid(const char *tpmdir)
 	ssize_t n, i;
 	size_t tl = strlen(tpmdir);
 
-	if (sbx__path(f, sizeof(f), tpmdir, "swtpm.pid") < 0 ||
-	    sbx__read_str(buf, sizeof(buf), f) <= 0 || sbx__parse_u64(&pid, buf, NULL) < 0 ||
+	if (driver__path(f, sizeof(f), tpmdir, "swtpm.pid") < 0 ||
+	    driver__read_str(buf, sizeof(buf), f) <= 0 || sbx__parse_u64(&pid, buf, NULL) < 0 ||
 	    pid == 0 || pid > INT32_MAX)
 		return 0;
 	snprintf(f, sizeof(f), "/proc/%d/cmdline", (int)pid);
-	n = sbx__read_str(buf, sizeof(buf), f);
+	n = driver__read_str(buf, sizeof(buf), f);
 	/* Only a swtpm whose command line names this state folder counts. */
 	for (i = 0; n > 0 && i + (ssize_t)tl <= n; i++)
 		if (memcmp(buf + i, tpmdir, tl) == 0)
@@ -85,7 +85,7 @@ int sbx__vtpm_down(const char *fixtures, const char *tpmdir, struct eph_err *err
 
 	if (access(tpmdir, F_OK) < 0)
 		return 0;
-	if (sbx__path(script, sizeof(script), fixtures, "swtpm-down.sh") < 0)
+	if (driver__path(script, sizeof(script), fixtures, "swtpm-down.sh") < 0)
 		return eph_err_set(err, EPH_EFAIL, "vtpm: path too long");
 	pid = sbx__vtpm_pid(tpmdir);
 	if (pid > 0)

@@ -271,7 +271,7 @@ Test(qemu_vm, data_disk_released_only_with_its_key, .init = setup, .fini = teard
 	{
 		char pidtxt[32] = "";
 
-		qv__read_str(pidtxt, sizeof(pidtxt), wp("vms/vm-" ENV_ID "/" QV_F_PID));
+		driver__read_str(pidtxt, sizeof(pidtxt), wp("vms/vm-" ENV_ID "/" QV_F_PID));
 		qpid = (pid_t)strtol(pidtxt, NULL, 10);
 	}
 	cr_assert_gt(qpid, 0);

@@ -113,7 +113,7 @@ static void broker_up(void)
 		_exit(127);
 	}
 	for (i = 0; i < 200 && !port[0]; i++) {
-		qv__read_str(port, sizeof(port), wp("broker/port"));
+		driver__read_str(port, sizeof(port), wp("broker/port"));
 		cr_assert_eq(waitpid(broker, &st, WNOHANG), 0, "broker exited: %s",
 			     qvm_tail_of(wp("broker/broker.log")));
 		if (!port[0])
@@ -214,7 +214,7 @@ static pid_t pid_in(const char *path)
 {
 	char buf[32];
 
-	if (qv__read_str(buf, sizeof(buf), path) <= 0)
+	if (driver__read_str(buf, sizeof(buf), path) <= 0)
 		return 0;
 	return (pid_t)atoi(buf);
 }
